@@ -1,0 +1,164 @@
+"""Known densities P and Q: Gaussians, Gaussian mixtures, the Swiss roll, discrete laws.
+
+Every continuous density is a Gaussian mixture under the hood (a Gaussian is a
+one-component mixture), so `log_prob`, `sample`, the quadrature grid and the
+closed forms all work on one representation. Points are arrays of shape (n, d).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import logsumexp
+
+LOG_2PI = np.log(2.0 * np.pi)
+
+
+@dataclass(frozen=True)
+class GaussianMixture:
+    """Mixture of full-covariance Gaussians in d dimensions (d = 1 or 2 here)."""
+
+    weights: np.ndarray  # (k,)
+    means: np.ndarray  # (k, d)
+    covariances: np.ndarray  # (k, d, d)
+
+    def __post_init__(self):
+        weights = np.asarray(self.weights, dtype=float).reshape(-1)
+        means = np.asarray(self.means, dtype=float).reshape(len(weights), -1)
+        d = means.shape[1]
+        covariances = np.asarray(self.covariances, dtype=float).reshape(len(weights), d, d)
+        object.__setattr__(self, "weights", weights)
+        object.__setattr__(self, "means", means)
+        object.__setattr__(self, "covariances", covariances)
+
+    @property
+    def dim(self) -> int:
+        return self.means.shape[1]
+
+    @property
+    def n_components(self) -> int:
+        return len(self.weights)
+
+    def component_log_probs(self, x: np.ndarray) -> np.ndarray:
+        """log N(x; mu_k, Sigma_k) for every point and component, shape (n, k)."""
+        x = np.asarray(x, dtype=float).reshape(-1, self.dim)
+        chol = np.linalg.cholesky(self.covariances)  # (k, d, d)
+        diff = x[:, None, :] - self.means[None, :, :]  # (n, k, d)
+        # Solve L y = diff for every component at once.
+        y = np.linalg.solve(chol[None], diff[..., None])[..., 0]
+        log_det = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+        return -0.5 * (np.sum(y * y, axis=-1) + log_det + self.dim * LOG_2PI)
+
+    def log_prob(self, x: np.ndarray) -> np.ndarray:
+        """Log density at each point, shape (n,)."""
+        log_w = np.log(np.where(self.weights > 0, self.weights, 1e-300))
+        return logsumexp(self.component_log_probs(x) + log_w, axis=1)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """n independent draws, shape (n, d)."""
+        comp = rng.choice(self.n_components, size=n, p=self.weights)
+        chol = np.linalg.cholesky(self.covariances)
+        noise = rng.standard_normal((n, self.dim))
+        return self.means[comp] + np.einsum("nij,nj->ni", chol[comp], noise)
+
+    def mean(self) -> np.ndarray:
+        return self.weights @ self.means
+
+    def covariance(self) -> np.ndarray:
+        """Covariance of the mixture (the moment-matching, i.e. KL[P||Q], Gaussian)."""
+        mu = self.mean()
+        centred = self.means - mu
+        return np.einsum("k,kij->ij", self.weights, self.covariances) + np.einsum(
+            "k,ki,kj->ij", self.weights, centred, centred
+        )
+
+    def bounds(self, halfwidth_sd: float) -> np.ndarray:
+        """Per-axis box [low, high] holding every component to `halfwidth_sd` sds, shape (d, 2)."""
+        sds = np.sqrt(np.diagonal(self.covariances, axis1=1, axis2=2))
+        return np.stack(
+            [(self.means - halfwidth_sd * sds).min(axis=0), (self.means + halfwidth_sd * sds).max(axis=0)],
+            axis=1,
+        )
+
+    def min_sd(self) -> float:
+        """Smallest standard deviation along any principal axis of any component."""
+        return float(np.sqrt(np.linalg.eigvalsh(self.covariances).min()))
+
+
+def gaussian(mean, covariance) -> GaussianMixture:
+    """A single Gaussian N(mean, covariance); scalars give a 1-D Gaussian."""
+    mean = np.atleast_1d(np.asarray(mean, dtype=float))
+    covariance = np.asarray(covariance, dtype=float).reshape(len(mean), len(mean))
+    return GaussianMixture(np.ones(1), mean[None], covariance[None])
+
+
+def is_gaussian(density: GaussianMixture) -> bool:
+    return density.n_components == 1
+
+
+def theis2016_mixture(seed: int = 22, n_components: int = 10) -> GaussianMixture:
+    """The 2-D mixture of Huszár (2015) Fig. 1, drawn as in the software of Theis et al. (2016).
+
+    Draw order matters: weights, then variances, then a 100 x k matrix of means
+    whose rows 0 and 1 are the x and y coordinates.
+    """
+    rs = np.random.RandomState(seed)
+    weights = rs.dirichlet([0.5] * n_components)
+    variances = 1.0 / (rs.rand(n_components) + 1.0) ** 2
+    means = rs.randn(100, n_components) * 1.5
+    covariances = variances[:, None, None] * np.eye(2)[None]
+    return GaussianMixture(weights, means[:2].T, covariances)
+
+
+def swiss_roll(n_components: int, turns: float, radius: tuple[float, float], sd: float) -> GaussianMixture:
+    """Analytic Swiss roll: equal-weight isotropic Gaussians on the spiral r(t) = r0 + (r1 - r0) t.
+
+    The density is exact (a mixture), so exact divergences exist for it.
+    """
+    t = np.linspace(0.0, 1.0, n_components)
+    angle = 2.0 * np.pi * turns * t
+    r = radius[0] + (radius[1] - radius[0]) * t
+    means = np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1)
+    covariances = np.full(n_components, sd**2)[:, None, None] * np.eye(2)[None]
+    return GaussianMixture(np.full(n_components, 1.0 / n_components), means, covariances)
+
+
+@dataclass(frozen=True)
+class Discrete:
+    """A law on finitely many points of the real line."""
+
+    support: np.ndarray
+    probs: np.ndarray
+
+    def __post_init__(self):
+        support = np.asarray(self.support, dtype=float)
+        probs = np.asarray(self.probs, dtype=float)
+        if support.shape != probs.shape or not np.isclose(probs.sum(), 1.0, atol=1e-12):
+            raise ValueError("Discrete: support and probs must match and probs sum to 1")
+        object.__setattr__(self, "support", support)
+        object.__setattr__(self, "probs", probs)
+
+    def log_prob(self, x: np.ndarray) -> np.ndarray:
+        idx = np.searchsorted(self.support, x)
+        idx = np.clip(idx, 0, len(self.support) - 1)
+        hit = self.support[idx] == x
+        with np.errstate(divide="ignore"):
+            return np.where(hit, np.log(self.probs[idx]), -np.inf)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return rng.choice(self.support, size=n, p=self.probs)
+
+
+def target_from_config(spec: dict) -> GaussianMixture:
+    """Build a target P from its (validated) config entry."""
+    kind = spec["kind"]
+    if kind == "gaussian_mixture":
+        return GaussianMixture(spec["weights"], spec["means"], spec["covariances"])
+    if kind == "gaussian":
+        return gaussian(spec["mean"], spec["covariance"])
+    if kind == "theis2016_mixture":
+        return theis2016_mixture(spec["seed"])
+    if kind == "swiss_roll":
+        return swiss_roll(spec["n_components"], spec["turns"], tuple(spec["radius"]), spec["sd"])
+    raise ValueError(f"unknown target kind {kind!r}")
