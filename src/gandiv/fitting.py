@@ -172,3 +172,21 @@ def fit(
         else:
             found.append(LocalMinimum(theta, value, 1, grad_norm))
     return FitResult(problem, sorted(found, key=lambda m: m.value))
+
+
+def to_record(result: FitResult, target_name: str) -> dict:
+    """JSON-able description of a fit: every local minimum, with mean, covariance and value."""
+    family = result.problem.family
+    minima = []
+    for rank, m in enumerate(result.minima):
+        density = family.density(m.theta)
+        minima.append({"rank": rank, "is_global": rank == 0, "value": m.value, "theta": m.theta.tolist(),
+                       "mean": density.means[0].tolist(), "covariance": density.covariances[0].tolist(),
+                       "n_starts": m.n_starts, "grad_norm": m.grad_norm})
+    return {"target": target_name, "family": family.kind.value, "dim": family.dim,
+            "objective": result.problem.objective.value, "pi": result.problem.pi, "minima": minima}
+
+
+def density_from_record(minimum: dict) -> GaussianMixture:
+    """The fitted Gaussian of one minimum of a fit record."""
+    return gaussian(minimum["mean"], minimum["covariance"])

@@ -1,0 +1,21 @@
+# Replication of Huszár (2015), "How (not) to train your generative model".
+# Stages: exact fits -> figures -> report. See README.md for how to run it.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/exact.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "figures/report.html",

@@ -1,0 +1,1 @@
+"""gandiv: exact divergences, exact fits and GAN experiments replicating Huszár (2015)."""

@@ -1,0 +1,249 @@
+"""Config validation: JSON schema plus the semantic checks a schema cannot express.
+
+Every error is a ConfigError naming the dotted key path and what is allowed there.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+WEIGHT_TOL = 1e-9
+# Figure keys whose values name entries of `targets` (a string or a list of strings).
+TARGET_REF_KEYS = ("target", "targets", "mixture_target")
+
+
+class ConfigError(ValueError):
+    """Invalid config; `path` is the dotted key, the message says what is allowed."""
+
+    def __init__(self, path: str, problem: str, allowed: str | None = None):
+        self.path = path or "<top level>"
+        msg = f"config key '{self.path}': {problem}"
+        super().__init__(msg + (f"; allowed: {allowed}" if allowed else ""))
+
+
+def load_schema(path: str | Path | None = None) -> dict:
+    """Load the YAML JSON schema (default: workflow/schemas/config.schema.yaml) and check it is a valid schema."""
+    schema = yaml.safe_load(Path(path or SCHEMA_PATH).read_text())
+    jsonschema.validators.validator_for(schema).check_schema(schema)
+    return schema
+
+
+def validate_config(config: dict, schema: dict) -> dict:
+    """Validate `config` against `schema` and the semantic rules; return a deep copy with defaults filled."""
+    cls = jsonschema.validators.validator_for(schema)
+    error = jsonschema.exceptions.best_match(cls(schema).iter_errors(config))
+    if error is not None:
+        raise _schema_error(error)
+    filled = copy.deepcopy(config)
+    _with_defaults(cls)(schema).validate(filled)
+    _check_finite(filled, "")
+    _check_targets(filled["targets"])
+    _check_exact(filled["exact"])
+    _check_figures(filled["figures"], filled["targets"])
+    return filled
+
+
+def pi_grid(spec: dict) -> np.ndarray:
+    """Sorted unique pi grid, symmetric under pi -> 1 - pi: log-spaced tails in [pi_min, 0.1], linear middle."""
+    tail = np.geomspace(spec["pi_min"], 0.1, spec["n_tail"])
+    middle = np.linspace(0.1, 0.9, spec["n_middle"] + 2)[1:-1]
+    return np.unique(np.concatenate([tail, middle, 1.0 - tail]))
+
+
+# ----------------------------------------------------------------- schema errors
+
+def _dotted(parts) -> str:
+    """Join a jsonschema path as `a.b[0].c`."""
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _join(path: str, key) -> str:
+    return _dotted([path, key]) if path else _dotted([key])
+
+
+def _typename(value) -> str:
+    names = {bool: "boolean", int: "integer", float: "number", str: "string",
+             list: "array", dict: "object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _range(schema: dict) -> str:
+    """Describe the numeric bounds of a schema, e.g. `number in (0, 0.5)`."""
+    lo = ("(", schema["exclusiveMinimum"]) if "exclusiveMinimum" in schema else (
+        ("[", schema["minimum"]) if "minimum" in schema else None)
+    hi = (")", schema["exclusiveMaximum"]) if "exclusiveMaximum" in schema else (
+        ("]", schema["maximum"]) if "maximum" in schema else None)
+    kind = schema.get("type", "number")
+    if lo and hi:
+        return f"{kind} in {lo[0]}{lo[1]}, {hi[1]}{hi[0]}"
+    if lo:
+        return f"{kind} {'>' if lo[0] == '(' else '>='} {lo[1]}"
+    return f"{kind} {'<' if hi[0] == ')' else '<='} {hi[1]}"
+
+
+def _schema_error(e: jsonschema.ValidationError) -> ConfigError:
+    """Turn the most relevant jsonschema error into a ConfigError naming key and allowed values."""
+    path, v, s, inst = _dotted(e.absolute_path), e.validator, e.schema, e.instance
+    if "propertyNames" in e.schema_path:
+        return ConfigError(_join(path, inst), f"invalid name {inst!r}",
+                           f"names matching {e.validator_value}")
+    if v == "additionalProperties":
+        allowed = list(s.get("properties", {}))
+        extra = [k for k in inst if k not in allowed]
+        return ConfigError(_join(path, extra[0]), f"unknown key {extra[0]!r}",
+                           "keys " + (", ".join(allowed) if allowed else "(none; use {})"))
+    if v == "required":
+        missing = [k for k in e.validator_value if k not in inst]
+        return ConfigError(_join(path, missing[0]), f"missing required key {missing[0]!r}",
+                           "keys " + ", ".join(s.get("properties", {})))
+    if v == "enum":
+        what = "kinds" if path.endswith("kind") else "values"
+        return ConfigError(path, f"unknown value {inst!r}", f"{what} " + ", ".join(map(str, e.validator_value)))
+    if v == "type":
+        got = "null" if inst is None else f"{_typename(inst)} {inst!r}"
+        return ConfigError(path, f"expected {e.validator_value}, got {got}",
+                           str(e.validator_value))
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return ConfigError(path, f"{inst!r} is out of range", _range(s))
+    if v in ("minItems", "maxItems"):
+        lo, hi = s.get("minItems", 0), s.get("maxItems")
+        return ConfigError(path, f"has {len(inst)} items",
+                           f"{lo} items" if lo == hi else (f"{lo} to {hi} items" if hi else f"at least {lo} items"))
+    if v == "minProperties":
+        return ConfigError(path, "is empty", f"at least {e.validator_value} entries")
+    if v == "uniqueItems":
+        return ConfigError(path, f"has duplicate items {inst!r}", "unique items")
+    if v == "const":
+        return ConfigError(path, f"got {inst!r}", repr(e.validator_value))
+    return ConfigError(path, e.message)
+
+
+def _with_defaults(cls):
+    """Validator class that fills `default` values of missing properties while validating."""
+    validate_properties = cls.VALIDATORS["properties"]
+
+    def properties(validator, props, instance, schema):
+        if validator.is_type(instance, "object"):
+            for key, sub in props.items():
+                if isinstance(sub, dict) and "default" in sub and key not in instance:
+                    instance[key] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, props, instance, schema)
+
+    return jsonschema.validators.extend(cls, {"properties": properties})
+
+
+# ----------------------------------------------------------------- semantic checks
+
+def _check_finite(node, path: str) -> None:
+    """Reject nan/inf anywhere (YAML .nan/.inf pass the schema's number type)."""
+    if isinstance(node, dict):
+        for k, val in node.items():
+            _check_finite(val, _join(path, k))
+    elif isinstance(node, list):
+        for i, val in enumerate(node):
+            _check_finite(val, f"{path}[{i}]")
+    elif isinstance(node, float) and not math.isfinite(node):
+        raise ConfigError(path, f"{node} is not finite", "finite numbers")
+
+
+def target_dim(target: dict) -> int:
+    """Dimension d of a (validated) target."""
+    if target["kind"] == "gaussian_mixture":
+        return len(target["means"][0])
+    if target["kind"] == "gaussian":
+        return len(target["mean"])
+    return 2  # theis2016_mixture, swiss_roll
+
+
+def _check_cov(cov: list, d: int, path: str) -> None:
+    """Covariance is d x d, symmetric and positive definite."""
+    if len(cov) != d or any(len(row) != d for row in cov):
+        raise ConfigError(path, f"is not {d} x {d} (row lengths {[len(r) for r in cov]})",
+                          f"a {d} x {d} matrix matching the mean dimension")
+    c = np.asarray(cov, dtype=float)
+    if not np.allclose(c, c.T, rtol=0.0, atol=1e-12 * max(1.0, np.abs(c).max())):
+        raise ConfigError(path, f"matrix {cov} is not symmetric", "symmetric positive-definite matrices")
+    try:
+        np.linalg.cholesky(c)
+    except np.linalg.LinAlgError:
+        lam = np.linalg.eigvalsh(c).min()
+        raise ConfigError(path, f"matrix {cov} is not positive definite (smallest eigenvalue {lam:.6g})",
+                          "symmetric positive-definite matrices") from None
+
+
+def _check_targets(targets: dict) -> None:
+    """Mixture weights, mean dimensions, covariance shape/PD, swiss-roll radii."""
+    for name, t in targets.items():
+        p = f"targets.{name}"
+        if t["kind"] == "gaussian_mixture":
+            w, means, covs = t["weights"], t["means"], t["covariances"]
+            if abs(sum(w) - 1.0) > WEIGHT_TOL:
+                raise ConfigError(f"{p}.weights", f"weights sum to {sum(w):.12g}",
+                                  f"non-negative weights summing to 1 (tolerance {WEIGHT_TOL:g})")
+            for key, seq in (("means", means), ("covariances", covs)):
+                if len(seq) != len(w):
+                    raise ConfigError(f"{p}.{key}", f"{len(seq)} {key} for {len(w)} weights",
+                                      f"exactly one entry per weight ({len(w)})")
+            d = len(means[0])
+            for i, m in enumerate(means):
+                if len(m) != d:
+                    raise ConfigError(f"{p}.means[{i}]", f"dimension {len(m)} differs from means[0] ({d})",
+                                      "all means of a target share one dimension d in {1, 2}")
+            for i, c in enumerate(covs):
+                _check_cov(c, d, f"{p}.covariances[{i}]")
+        elif t["kind"] == "gaussian":
+            _check_cov(t["covariance"], len(t["mean"]), f"{p}.covariance")
+        elif t["kind"] == "swiss_roll":
+            r0, r1 = t["radius"]
+            if not r0 < r1:
+                raise ConfigError(f"{p}.radius", f"r0={r0} is not < r1={r1}", "[r0, r1] with 0 < r0 < r1")
+
+
+def _check_exact(exact: dict) -> None:
+    """The pi grid's log-spaced tail [pi_min, 0.1] must be non-degenerate."""
+    pi_min = exact["pi_grid"]["pi_min"]
+    if not pi_min < 0.1:
+        raise ConfigError("exact.pi_grid.pi_min", f"{pi_min} is not < 0.1 (the tail is [pi_min, 0.1])",
+                          "number in (0, 0.1)")
+
+
+def _check_figures(figures: dict, targets: dict) -> None:
+    """Figure target references exist and fit the figure (dimension, kind); other cross-key rules."""
+    names = ", ".join(targets)
+    for fig, settings in figures.items():
+        for key in TARGET_REF_KEYS:
+            refs = settings.get(key)
+            refs = [(f"figures.{fig}.{key}", refs)] if isinstance(refs, str) else [
+                (f"figures.{fig}.{key}[{i}]", r) for i, r in enumerate(refs or [])]
+            for path, ref in refs:
+                if ref not in targets:
+                    raise ConfigError(path, f"undefined target {ref!r}", f"targets defined in `targets`: {names}")
+    if "jspi-limits" in figures:
+        ref = figures["jspi-limits"]["mixture_target"]
+        if target_dim(targets[ref]) != 1:
+            ok = [n for n, t in targets.items() if target_dim(t) == 1]
+            raise ConfigError("figures.jspi-limits.mixture_target",
+                              f"target {ref!r} is {target_dim(targets[ref])}-D",
+                              "a 1-D target: " + (", ".join(ok) or "none defined"))
+    if "kl-fit-gaussian2d" in figures:
+        f = figures["kl-fit-gaussian2d"]
+        t = targets[f["target"]]
+        if t["kind"] != "gaussian" or target_dim(t) != 2:
+            ok = [n for n, u in targets.items() if u["kind"] == "gaussian" and target_dim(u) == 2]
+            raise ConfigError("figures.kl-fit-gaussian2d.target",
+                              f"target {f['target']!r} is a {target_dim(t)}-D {t['kind']}",
+                              "a 2-D target of kind gaussian: " + (", ".join(ok) or "none defined"))
+        if f["batch_size"] > f["n_samples"]:
+            raise ConfigError("figures.kl-fit-gaussian2d.batch_size",
+                              f"{f['batch_size']} exceeds n_samples={f['n_samples']}",
+                              f"integer in [1, {f['n_samples']}]")

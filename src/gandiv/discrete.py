@@ -1,0 +1,92 @@
+"""Exact results on discrete laws: TV of repeated trials, and Bernoulli sample-loss gradients.
+
+TV between n-fold products of Bernoulli laws equals TV between the binomial
+counts, because the likelihood ratio depends on the trials only through the
+count. Sample Wasserstein and Cramer losses are enumerated exactly over the
+binomial law of the minibatch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr
+from scipy.stats import binom
+
+
+def tv_bernoulli_trials(p: float, q: float, n: int) -> float:
+    """TV(Bernoulli(p)^n, Bernoulli(q)^n), exact."""
+    k = np.arange(n + 1)
+    return float(0.5 * np.abs(binom.pmf(k, n, p) - binom.pmf(k, n, q)).sum())
+
+
+def tv_trials_lower_bound(delta: float, n: int) -> float:
+    """The lecture's bound 1 - 2 exp(-n delta^2 / 2) on the TV of n trials, delta = TV of one."""
+    return float(1.0 - 2.0 * np.exp(-n * delta**2 / 2.0))
+
+
+def rademacher_sum_law(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Atoms and probabilities of S_n / sqrt(n), S_n a sum of n fair +-1 signs."""
+    k = np.arange(n + 1)
+    return (2 * k - n) / np.sqrt(n), binom.pmf(k, n, 0.5)
+
+
+def tv_atoms_vs_density(probs: np.ndarray) -> float:
+    """TV between a purely atomic law and any law with a density.
+
+    The two are mutually singular (the atoms are a null set of the density), so
+    TV = 1/2 (sum of atom masses + integral of the density) = 1 for every n.
+    """
+    return float(0.5 * (np.sum(probs) + 1.0))
+
+
+def kolmogorov_to_normal(atoms: np.ndarray, probs: np.ndarray) -> float:
+    """sup_x |F(x) - Phi(x)| for an atomic law F: checked just before and at every atom."""
+    cdf_after = np.cumsum(probs)
+    cdf_before = cdf_after - probs
+    phi = ndtr(atoms)
+    return float(max(np.abs(cdf_after - phi).max(), np.abs(cdf_before - phi).max()))
+
+
+def expected_sample_gradient(theta: np.ndarray, theta_star: float, m: int, loss: str) -> np.ndarray:
+    """E over minibatches of m draws from Bernoulli(theta*) of d loss(P_hat, Bernoulli(theta)) / d theta.
+
+    On {0, 1}, W1(P_hat, Q) = |p_hat - theta| and the Cramer distance l2^2 = (p_hat - theta)^2,
+    with p_hat the share of ones in the minibatch.
+    """
+    theta = np.asarray(theta, dtype=float)
+    k = np.arange(m + 1)
+    weights = binom.pmf(k, m, theta_star)
+    p_hat = k / m
+    if loss == "wasserstein":
+        grads = np.sign(theta[:, None] - p_hat[None, :])
+    elif loss == "cramer":
+        grads = 2.0 * (theta[:, None] - p_hat[None, :])
+    else:
+        raise ValueError(f"loss must be 'wasserstein' or 'cramer', got {loss!r}")
+    return grads @ weights
+
+
+def true_gradient(theta: np.ndarray, theta_star: float, loss: str) -> np.ndarray:
+    """d loss(P, Bernoulli(theta)) / d theta with the true P = Bernoulli(theta*)."""
+    theta = np.asarray(theta, dtype=float)
+    if loss == "wasserstein":
+        return np.sign(theta - theta_star)
+    if loss == "cramer":
+        return 2.0 * (theta - theta_star)
+    raise ValueError(f"loss must be 'wasserstein' or 'cramer', got {loss!r}")
+
+
+def sample_loss_minimiser(theta_star: float, m: int, loss: str) -> float:
+    """The theta that minimises the expected sample loss: where SGD on minibatch losses settles.
+
+    Wasserstein: a median of p_hat (the expected loss is piecewise linear with kinks
+    at k/m, so the minimum sits at a kink; the smallest minimiser is returned).
+    Cramer: the mean of p_hat, which is theta*.
+    """
+    k = np.arange(m + 1)
+    weights = binom.pmf(k, m, theta_star)
+    p_hat = k / m
+    if loss == "cramer":
+        return float(weights @ p_hat)
+    expected = np.abs(p_hat[:, None] - p_hat[None, :]).T @ weights  # E|p_hat - c| at c = k/m
+    return float(p_hat[np.argmin(expected)])

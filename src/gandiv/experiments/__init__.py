@@ -1,0 +1,68 @@
+"""One builder per figure id: it computes the numbers, draws the figure and decides the verdict.
+
+A builder takes a `Context` (validated config, the figure's settings, named
+input files from earlier pipeline stages) and returns a `FigureResult`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..densities import GaussianMixture, target_from_config
+
+VERDICTS = ("reproduced", "partly", "not reproduced")
+
+
+@dataclass(frozen=True)
+class Context:
+    config: dict
+    settings: dict
+    inputs: dict = field(default_factory=dict)
+
+    def target(self, name: str) -> GaussianMixture:
+        return target_from_config(self.config["targets"][name])
+
+    @property
+    def seed(self) -> int:
+        return int(self.config.get("seed", 0))
+
+    @property
+    def quadrature(self) -> dict:
+        exact = self.config.get("exact", {})
+        return {"points_per_sd": exact.get("quadrature_points_per_sd", 8),
+                "halfwidth_sd": exact.get("quadrature_halfwidth_sd", 9)}
+
+
+@dataclass
+class FigureResult:
+    figure: object  # matplotlib Figure
+    data: pd.DataFrame
+    verdict: dict
+
+
+def verdict(figure_id: str, status: str, summary: str, numbers: list[tuple]) -> dict:
+    """A verdict record: status, a sentence of what was measured, and the deciding numbers."""
+    if status not in VERDICTS:
+        raise ValueError(f"verdict must be one of {VERDICTS}, got {status!r}")
+    return {"id": figure_id, "verdict": status, "summary": summary,
+            "numbers": [{"name": n, "value": float(v), "unit": u} for n, v, u in numbers]}
+
+
+def builders() -> dict:
+    """Figure id -> builder function, for every figure the pipeline can build."""
+    from . import discrete_figures, exact_fits, gan_theory_figures, jspi_figures, ml_from_samples
+
+    return {
+        "iclr-fig1": exact_fits.iclr_fig1,
+        "jspi-interpolation": jspi_figures.jspi_interpolation,
+        "jspi-limits": jspi_figures.jspi_limits,
+        "gan-optimal-value": gan_theory_figures.gan_optimal_value,
+        "update-rules": gan_theory_figures.update_rules,
+        "w-vs-kl": discrete_figures.w_vs_kl,
+        "tv-trials": discrete_figures.tv_trials,
+        "cramer-bernoulli": discrete_figures.cramer_bernoulli,
+        "kl-vs-rkl-multimodal": exact_fits.kl_vs_rkl_multimodal,
+        "kl-fit-gaussian2d": ml_from_samples.kl_fit_gaussian2d,
+    }

@@ -1,0 +1,179 @@
+"""JS_pi figures: the path of its minimiser over pi, and its symmetry and limits (eqs 12-18)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from .. import divergences as dv
+from ..densities import gaussian
+from ..plotting import NATS, contours, density_image, figure
+from . import Context, FigureResult, verdict
+
+LIMIT_PAIR = (gaussian(0.0, 1.0), gaussian(1.0, 1.5**2))  # the pair named in FIGURES.md
+SOURCE_KL = {"KL[P||Q]": 0.3499, "KL[Q||P]": 0.7195}  # as printed (4 decimals) in FIGURES.md
+
+
+def _logit(pi):
+    return np.log(pi) - np.log1p(-pi)
+
+
+def jspi_interpolation(ctx: Context) -> FigureResult:
+    targets = ctx.settings["targets"]
+    fig, axes = figure(ncols=3, nrows=len(targets), width=4.3, height=3.5)
+    tables, numbers, jumps, end_errors = [], [], [], []
+    for row, name in zip(axes, targets):
+        target = ctx.target(name)
+        path = pd.read_csv(ctx.inputs[f"{name}_path"])
+        summary = json.loads(open(ctx.inputs[f"{name}_summary"]).read())
+        tables.append(path)
+        best = path[path.is_global].sort_values("pi")
+        kl_pq, kl_qp = summary["kl_pq"], summary["kl_qp"]
+
+        # (a) P with the global fits for a few pi
+        shown = best.iloc[np.unique(np.linspace(0, len(best) - 1, 6).round().astype(int))]
+        colours = dict(zip(shown.pi, np.linspace(0.1, 0.9, len(shown))))
+        ax = row[0]
+        if target.dim == 1:
+            x = np.linspace(*target.bounds(4.0)[0], 600)
+            ax.fill_between(x, np.exp(target.log_prob(x[:, None])), color="0.8", label="P")
+            for _, r in shown.iterrows():
+                q = gaussian(r.mean_0, r.scale**2)
+                ax.plot(x, np.exp(q.log_prob(x[:, None])), color=_cmap(colours[r.pi]), label=f"pi={r.pi:.3g}")
+            ax.set_xlabel("x")
+            ax.set_ylabel("density")
+            ax.legend(fontsize=7)
+        else:
+            bounds = np.array([[-5.0, 7.0], [-5.0, 7.0]])
+            density_image(ax, target, bounds)
+            for _, r in shown.iterrows():
+                q = gaussian([r.mean_0, r.mean_1], r.scale**2 * np.eye(2))
+                contours(ax, q, bounds, color=[_cmap(colours[r.pi])], levels=1, linewidths=1.2)
+            ax.set_xlabel("x1")
+            ax.set_ylabel("x2")
+            ax.grid(False)
+        ax.set_title(f"{name}: global JS_pi fits")
+
+        # (b, c) mean and scale of every local minimum against pi
+        for ax, col, label in ((row[1], "mean_0", "fitted mean (x1)"), (row[2], "scale", "fitted sd")):
+            local = path[~path.is_global]
+            ax.scatter(_logit(local.pi), local[col], s=8, color="0.6", label="other local minima")
+            ax.plot(*_broken_at(best.pi.to_numpy(), best[col].to_numpy(), summary["crossings"]), "o-", ms=3,
+                    label="global minimum")
+            ax.axhline(kl_pq[col], color="C2", ls="--", label="KL[P||Q] optimum")
+            ax.axhline(kl_qp[col], color="C3", ls=":", label="KL[Q||P] optimum")
+            for c in summary["crossings"]:
+                ax.axvline(_logit(c["pi"]), color="k", lw=0.6)
+            ax.set_xlabel("logit(pi)")
+            ax.set_ylabel(label)
+            ax.legend(fontsize=7)
+
+        low, high = best.iloc[0], best.iloc[-1]
+        err_low = max(abs(low[c] - kl_pq[c]) / kl_pq["scale"] for c in ("mean_0", "scale"))
+        err_high = max(abs(high[c] - kl_qp[c]) / kl_qp["scale"] for c in ("mean_0", "scale"))
+        end_errors += [err_low, err_high]
+        jumps += [(name, c) for c in summary["crossings"]]
+        numbers += [(f"{name}: fit at pi={low.pi:.1e} vs KL[P||Q] optimum", err_low, "rel."),
+                    (f"{name}: fit at pi=1-{1 - high.pi:.1e} vs KL[Q||P] optimum", err_high, "rel."),
+                    (f"{name}: jumps of the global minimiser", len(summary["crossings"]), "")]
+        numbers += [(f"{name}: jump at pi={c['pi']:.4f}, size", c["jump"], "x units") for c in summary["crossings"]]
+
+    ends_ok = max(end_errors) < 1e-2
+    if ends_ok and not jumps:
+        status, shape = "reproduced", "moves gradually (no switch of the global minimiser)"
+    elif ends_ok:
+        status = "partly"
+        shape = "jumps: " + "; ".join(f"{n} at pi={c['pi']:.4f} (mean moves {c['jump']:.2f})" for n, c in jumps)
+    else:
+        status, shape = "not reproduced", "does not reach both KL optima at the ends of the pi grid"
+    summary_text = (f"The JS_pi minimiser starts at the maximum-likelihood fit for small pi and ends at the "
+                    f"KL[Q||P] fit for pi near 1 (largest relative error at the ends {max(end_errors):.1e}); "
+                    f"in between it {shape}. The ends interpolate as claimed; the path is "
+                    f"{'gradual' if not jumps else 'not gradual but a switch between local minima'}.")
+    return FigureResult(fig, pd.concat(tables, ignore_index=True).assign(unit=NATS),
+                        verdict("jspi-interpolation", status, summary_text, numbers))
+
+
+def _broken_at(pis, values, crossings):
+    """logit(pi) and values with a gap at every jump, so a jump is not drawn as a slope."""
+    for c in sorted(crossings, key=lambda c: c["pi"], reverse=True):
+        i = int(np.searchsorted(pis, c["pi"]))
+        pis, values = np.insert(pis, i, c["pi"]), np.insert(values, i, np.nan)
+    return _logit(pis), values
+
+
+def _cmap(value):
+    import matplotlib
+
+    return matplotlib.colormaps["viridis"](value)
+
+
+def jspi_limits(ctx: Context) -> FigureResult:
+    pis = np.geomspace(ctx.settings["pi_min"], 0.5, ctx.settings["n_pi"])
+    pairs = {"N(0,1) vs N(1,1.5^2)": LIMIT_PAIR,
+             f"{ctx.settings['mixture_target']} vs N(0,1)": (ctx.target(ctx.settings["mixture_target"]),
+                                                              gaussian(0.0, 1.0))}
+    rows = []
+    for pair, (p, q) in pairs.items():
+        closed = dv.kl_gaussians(p, q) if p.n_components == 1 else None
+        kl_pq, kl_qp = dv.kl_pq(p, q), dv.kl_qp(p, q)
+        for pi in pis:
+            js_low, js_high = dv.js_pi(p, q, pi), dv.js_pi(p, q, 1.0 - pi)
+            rows += [
+                {"pair": pair, "pi": pi, "quantity": "|JS_pi/pi - KL[P||Q]|", "value": abs(js_low / pi - kl_pq)},
+                {"pair": pair, "pi": pi, "quantity": "|JS_(1-pi)/pi - KL[Q||P]|", "value": abs(js_high / pi - kl_qp)},
+                {"pair": pair, "pi": pi, "quantity": "|JS_pi[P||Q] - JS_(1-pi)[Q||P]|",
+                 "value": abs(js_low - dv.js_pi(q, p, 1.0 - pi))},
+                {"pair": pair, "pi": pi, "quantity": "JS_pi / H(pi)", "value": js_low / dv.binary_entropy(pi)},
+            ]
+        rows += [{"pair": pair, "pi": np.nan, "quantity": "KL[P||Q]", "value": kl_pq},
+                 {"pair": pair, "pi": np.nan, "quantity": "KL[Q||P]", "value": kl_qp}]
+        if closed is not None:
+            rows.append({"pair": pair, "pi": np.nan, "quantity": "KL[P||Q] closed form", "value": closed})
+    data = pd.DataFrame(rows).assign(unit=NATS)
+
+    fig, axes = figure(ncols=2, width=5.0, height=3.8)
+    for ax, pair in zip(axes[0], pairs):
+        sub = data[(data.pair == pair) & data.pi.notna() & (data.quantity != "JS_pi / H(pi)")]
+        for quantity, g in sub.groupby("quantity", sort=False):
+            ax.loglog(g.pi, np.maximum(g.value, 1e-18), "o-", ms=3, label=quantity)
+        ax.set_xlabel("pi")
+        ax.set_ylabel("absolute error (nats)")
+        ax.set_title(pair)
+        ax.legend(fontsize=7)
+
+    numbers, slopes, shrinking = [], [], []
+    for pair in pairs:
+        for quantity in ("|JS_pi/pi - KL[P||Q]|", "|JS_(1-pi)/pi - KL[Q||P]|"):
+            g = data[(data.pair == pair) & (data.quantity == quantity)].sort_values("pi")
+            small = g[g.pi <= 1e-2]
+            slope = np.polyfit(np.log(small.pi), np.log(small.value), 1)[0]
+            slopes.append(slope)
+            shrinking.append(bool(np.all(np.diff(small.value.to_numpy()) > 0)))
+            numbers += [(f"{pair}: {quantity} at pi={g.pi.min():.0e}", g.value.iloc[0], NATS),
+                        (f"{pair}: log-log slope of {quantity}", slope, "")]
+        sym = data[(data.pair == pair) & (data.quantity == "|JS_pi[P||Q] - JS_(1-pi)[Q||P]|")].value.max()
+        ratio = data[(data.pair == pair) & (data.quantity == "JS_pi / H(pi)")].value
+        numbers += [(f"{pair}: max symmetry residual", sym, NATS),
+                    (f"{pair}: max JS_pi / H(pi)", ratio.max(), "")]
+    kl_pair = data[(data.pair == list(pairs)[0]) & data.pi.isna()].set_index("quantity").value
+    numbers += [("KL[P||Q] for N(0,1), N(1,1.5^2)", kl_pair["KL[P||Q]"], NATS),
+                ("KL[Q||P] for N(0,1), N(1,1.5^2)", kl_pair["KL[Q||P]"], NATS)]
+    last_err = max(v for n, v, _ in numbers if "at pi=" in n)
+    kl_scale = min(abs(v) for n, v, _ in numbers if n.startswith("KL["))
+    sym_max = max(v for n, v, _ in numbers if "symmetry" in n)
+    bounded = max(v for n, v, _ in numbers if "JS_pi / H(pi)" in n) <= 1.0
+    kl_match = all(abs(kl_pair[k] - v) < 5e-5 for k, v in SOURCE_KL.items())  # half the last printed digit
+    # The limit holds if the error decays like a power of pi (slope > 0) and is already small at pi_min.
+    ok = (all(shrinking) and min(slopes) > 0.3 and last_err < 1e-2 * kl_scale and sym_max < 1e-12
+          and bounded and kl_match)
+    summary = (f"Both limits hold: the errors shrink monotonically as pi -> 0, to at most {last_err:.1e} nats at "
+               f"pi={pis[0]:.0e}. The rate is not always linear: log-log slopes "
+               f"{', '.join(f'{s:.2f}' for s in slopes)} (sublinear where Q has heavier tails than P, since q/p is "
+               f"unbounded). Symmetry residual at most {sym_max:.1e} nats; 0 <= JS_pi <= H(pi) throughout. "
+               f"KL[P||Q] = {kl_pair['KL[P||Q]']:.4f}, KL[Q||P] = {kl_pair['KL[Q||P]']:.4f} "
+               f"({'matching' if kl_match else 'not matching'} the source's 0.3499, 0.7195).")
+    return FigureResult(fig, data, verdict("jspi-limits", "reproduced" if ok else "not reproduced", summary,
+                                           numbers))

@@ -1,0 +1,111 @@
+"""Entry points of the Snakemake jobs: each reads the validated config and writes its named outputs.
+
+The workflow scripts only unpack `snakemake.*` and call these, so every job can
+also be run (and tested) from Python.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+from .catalogue import load_catalogue
+from .config import pi_grid
+from .densities import target_from_config
+from .experiments import Context, builders
+from .families import Family, GaussianFamily
+from .fitting import Objective, fit, fit_problem, to_record
+from .jspi_path import run_path
+from .plotting import write_outputs
+from .report import collect_header, load_verdicts, render_report
+
+FIT_OBJECTIVES = {"kl_pq": (Objective.KL_PQ, None), "kl_qp": (Objective.KL_QP, None), "js": (Objective.JS_PI, 0.5)}
+log = logging.getLogger("gandiv")
+
+
+@contextlib.contextmanager
+def job_log(path: str | None):
+    """Send this job's logging, stdout and stderr to its log file (or leave them on the console)."""
+    if path is None:
+        yield
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle, contextlib.redirect_stdout(handle), contextlib.redirect_stderr(handle):
+        handler = logging.StreamHandler(handle)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+        log.setLevel(logging.INFO)  # our own progress; libraries only warn
+        start = time.perf_counter()
+        try:
+            yield
+        except Exception:
+            log.exception("job failed")
+            raise
+        finally:
+            log.info("done in %.2f s", time.perf_counter() - start)
+
+
+def _quadrature(config: dict) -> dict:
+    exact = config["exact"]
+    return {"points_per_sd": exact["quadrature_points_per_sd"], "halfwidth_sd": exact["quadrature_halfwidth_sd"]}
+
+
+def _atomic_text(path: str, text: str) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    tmp = f"{path}.tmp"
+    Path(tmp).write_text(text)
+    os.replace(tmp, path)
+
+
+def fit_exact(config: dict, target_name: str, family_name: str, objective_name: str, out_json: str) -> None:
+    """Multi-start exact fit of one Gaussian family to one target by one divergence."""
+    target = target_from_config(config["targets"][target_name])
+    family = GaussianFamily(target.dim, Family(family_name))
+    objective, pi = FIT_OBJECTIVES[objective_name]
+    exact = config["exact"]
+    log.info("fitting %s %s by %s from %d starts", target_name, family_name, objective_name, exact["n_starts"])
+    result = fit(fit_problem(target, family, objective, pi=pi, **_quadrature(config)),
+                 exact["n_starts"], config["seed"], exact["max_iter"])
+    for m in result.minima:
+        log.info("local minimum: value %.8f theta %s (%d starts, |grad| %.1e)", m.value, m.theta, m.n_starts,
+                 m.grad_norm)
+    _atomic_text(out_json, json.dumps(to_record(result, target_name), indent=2) + "\n")
+
+
+def jspi_path(config: dict, target_name: str, family_name: str, out_csv: str, out_json: str) -> None:
+    """Sweep pi for one target: every local minimum of JS_pi, the jumps of the global one, both KL optima."""
+    target = target_from_config(config["targets"][target_name])
+    family = GaussianFamily(target.dim, Family(family_name))
+    exact = config["exact"]
+    pis = pi_grid(exact["pi_grid"])
+    log.info("JS_pi path for %s over %d pi values", target_name, len(pis))
+    table, summary = run_path(target, target_name, family, pis, exact["n_starts"], config["seed"],
+                              exact["max_iter"], _quadrature(config))
+    for c in summary["crossings"]:
+        log.info("global minimiser jumps at pi=%.6f by %.4f", c["pi"], c["jump"])
+    Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(f"{out_csv}.tmp", index=False, float_format="%.10g")
+    os.replace(f"{out_csv}.tmp", out_csv)
+    _atomic_text(out_json, json.dumps(summary, indent=2) + "\n")
+
+
+def build_figure(config: dict, figure_id: str, inputs: dict, outputs: dict) -> None:
+    """Compute, draw and judge one figure; write png, pdf, csv and the verdict json."""
+    ctx = Context(config=config, settings=config["figures"][figure_id], inputs=inputs)
+    result = builders()[figure_id](ctx)
+    log.info("%s: %s — %s", figure_id, result.verdict["verdict"], result.verdict["summary"])
+    write_outputs(result.figure, result.data, result.verdict, outputs["png"], outputs["pdf"], outputs["csv"],
+                  outputs["verdict"])
+
+
+def build_report(config_path: str, verdict_paths: list[str], figure_dir: str, log_dir: str, out_html: str) -> None:
+    """Render the self-contained HTML report over the whole catalogue."""
+    catalogue = load_catalogue()
+    verdicts = load_verdicts(verdict_paths, catalogue)
+    html = render_report(catalogue, verdicts, Path(figure_dir), collect_header(config_path, log_dir))
+    _atomic_text(out_html, html)
+

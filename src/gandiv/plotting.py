@@ -1,0 +1,70 @@
+"""One seaborn style for every figure, and writing a figure's PNG, PDF and tidy CSV together."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+NATS = "nats"
+PALETTE = "colorblind"
+
+
+def set_style() -> None:
+    sns.set_theme(context="paper", style="whitegrid", palette=PALETTE, font_scale=1.1)
+    matplotlib.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "pdf.fonttype": 42,
+                                "svg.hashsalt": "gandiv", "image.cmap": "viridis"})
+
+
+def figure(ncols: int = 1, nrows: int = 1, width: float = 4.2, height: float = 3.4, **kwargs):
+    """A styled figure with a grid of axes, sized per panel."""
+    set_style()
+    return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kwargs)
+
+
+def density_image(ax, density, bounds, n: int = 300):
+    """P's density as an image over a box [[x0, x1], [y0, y1]]."""
+    xs, ys = np.linspace(*bounds[0], n), np.linspace(*bounds[1], n)
+    xx, yy = np.meshgrid(xs, ys)
+    z = np.exp(density.log_prob(np.column_stack([xx.ravel(), yy.ravel()]))).reshape(xx.shape)
+    ax.imshow(z, origin="lower", extent=[*bounds[0], *bounds[1]], aspect="equal", cmap="magma")
+    return xx, yy
+
+
+def contours(ax, density, bounds, color="white", levels=4, n: int = 200, **kwargs):
+    """Contour lines of a 2-D density at fractions of its maximum."""
+    xs, ys = np.linspace(*bounds[0], n), np.linspace(*bounds[1], n)
+    xx, yy = np.meshgrid(xs, ys)
+    z = np.exp(density.log_prob(np.column_stack([xx.ravel(), yy.ravel()]))).reshape(xx.shape)
+    ax.contour(xx, yy, z, levels=np.linspace(0.1, 0.9, levels) * z.max(), colors=color, **kwargs)
+
+
+def write_outputs(fig, data: pd.DataFrame, verdict: dict, png: str, pdf: str, csv: str, verdict_json: str) -> None:
+    """Write the figure, its numbers and its verdict; each file appears whole or not at all."""
+    for path in (png, pdf, csv, verdict_json):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    _atomic(png, lambda p: fig.savefig(p, format="png", dpi=150, metadata={"Software": None}))
+    _atomic(pdf, lambda p: fig.savefig(p, format="pdf", metadata={"CreationDate": None, "Creator": None,
+                                                                    "Producer": None}))
+    plt.close(fig)
+    _atomic(csv, lambda p: data.to_csv(p, index=False, float_format="%.10g"))
+    _atomic(verdict_json, lambda p: Path(p).write_text(json.dumps(verdict, indent=2, default=float) + "\n"))
+
+
+def _atomic(path: str, write) -> None:
+    tmp = f"{path}.tmp"
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def tidy(records: list[dict]) -> pd.DataFrame:
+    """A long table from records of (what, where, value, unit) style dicts."""
+    return pd.DataFrame.from_records(records)

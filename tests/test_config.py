@@ -1,0 +1,219 @@
+"""Config validation: shipped configs pass, bad configs fail with a message naming key and allowed values."""
+
+import copy
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gandiv.config import ConfigError, load_schema, pi_grid, validate_config
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = [ROOT / "config" / "config.yaml", ROOT / "config" / "smoke.yaml"]
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return load_schema()
+
+
+@pytest.fixture()
+def config():
+    return yaml.safe_load(CONFIGS[0].read_text())
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_shipped_configs_validate(path, schema):
+    cfg = yaml.safe_load(path.read_text())
+    before = copy.deepcopy(cfg)
+    out = validate_config(cfg, schema)
+    assert cfg == before, "validate_config must not mutate its input"
+    assert out["targets"].keys() == cfg["targets"].keys()
+
+
+def test_explicit_schema_path(config):
+    schema = load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+    validate_config(config, schema)
+
+
+def _set(cfg, dotted, value):
+    """Set cfg[a][b]... = value (delete the key when value is DELETE); keys split on '/'."""
+    *parents, last = dotted.split("/")
+    node = cfg
+    for k in parents:
+        node = node[int(k)] if isinstance(node, list) else node[k]
+    if isinstance(node, list):
+        last = int(last)
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+
+
+DELETE = object()
+
+# (case id, key to set ('/'-separated), value, dotted path in message, substrings the message must contain)
+BAD = [
+    ("pi_min-too-big", "exact/pi_grid/pi_min", 0.6, "exact.pi_grid.pi_min", ["(0, 0.5)"]),
+    ("pi_min-zero", "exact/pi_grid/pi_min", 0.0, "exact.pi_grid.pi_min", ["(0, 0.5)"]),
+    ("pi_min-half", "figures/jspi-limits/pi_min", 0.5, "figures.jspi-limits.pi_min", ["(0, 0.5)"]),
+    ("pi_grid-pi_min-above-tail", "exact/pi_grid/pi_min", 0.2, "exact.pi_grid.pi_min", ["(0, 0.1)"]),
+    ("weights-sum", "targets/bimodal_1d/weights", [0.7, 0.2], "targets.bimodal_1d.weights",
+     ["0.9", "summing to 1"]),
+    ("weights-negative", "targets/bimodal_1d/weights", [1.2, -0.2], "targets.bimodal_1d.weights[1]",
+     [">= 0"]),
+    ("cov-not-pd", "targets/trimodal_2d/covariances/0", [[1.0, 2.0], [2.0, 1.0]],
+     "targets.trimodal_2d.covariances[0]", ["positive definite", "smallest eigenvalue -1", "positive-definite"]),
+    ("cov-asymmetric", "targets/correlated_2d/covariance", [[2.0, 1.2], [1.1, 1.0]],
+     "targets.correlated_2d.covariance", ["not symmetric", "symmetric positive-definite"]),
+    ("cov-wrong-shape", "targets/bimodal_1d/covariances/0", [[1.0, 0.0], [0.0, 1.0]],
+     "targets.bimodal_1d.covariances[0]", ["1 x 1"]),
+    ("cov-ragged", "targets/trimodal_2d/covariances/2", [[0.5, 0.0], [0.5]],
+     "targets.trimodal_2d.covariances[2]", ["2 x 2"]),
+    ("unknown-top-level", "gan", {"steps": 1}, "gan", ["unknown key 'gan'", "seed, targets, exact, figures"]),
+    ("unknown-target-key", "targets/bimodal_1d/mean", [0.0], "targets.bimodal_1d.mean",
+     ["unknown key 'mean'", "kind, weights, means, covariances"]),
+    ("unknown-exact-key", "exact/tolerance", 1e-8, "exact.tolerance",
+     ["quadrature_points_per_sd", "pi_grid"]),
+    ("unknown-figure", "figures/gan-grid", {}, "figures.gan-grid",
+     ["unknown key 'gan-grid'", "iclr-fig1", "cramer-bernoulli"]),
+    ("unknown-figure-setting", "figures/w-vs-kl/n", 3, "figures.w-vs-kl.n", ["unknown key 'n'", "(none"]),
+    ("string-for-number", "figures/iclr-fig1/mmd_bandwidth", "1e-3", "figures.iclr-fig1.mmd_bandwidth",
+     ["expected number", "string"]),
+    ("string-for-integer", "exact/n_starts", "many", "exact.n_starts", ["expected integer"]),
+    ("bool-for-integer", "figures/tv-trials/n_max", True, "figures.tv-trials.n_max", ["expected integer"]),
+    ("float-for-integer", "seed", 0.5, "seed", ["expected integer"]),
+    ("count-zero", "exact/pi_grid/n_tail", 0, "exact.pi_grid.n_tail", ["integer >= 1"]),
+    ("seed-negative", "seed", -1, "seed", ["integer >= 0"]),
+    ("nan", "exact/quadrature_halfwidth_sd", math.nan, "exact.quadrature_halfwidth_sd", ["finite"]),
+    ("unknown-kind", "targets/bimodal_1d/kind", "student_t", "targets.bimodal_1d.kind",
+     ["'student_t'", "kinds gaussian_mixture, gaussian, theis2016_mixture, swiss_roll"]),
+    ("missing-kind", "targets/bimodal_1d/kind", DELETE, "targets.bimodal_1d.kind", ["missing required key"]),
+    ("family-enum", "figures/iclr-fig1/family", "spherical", "figures.iclr-fig1.family",
+     ["isotropic, diagonal, full"]),
+    ("undefined-target", "figures/iclr-fig1/target", "nope", "figures.iclr-fig1.target",
+     ["'nope'", "iclr_mog10, bimodal_1d, trimodal_2d, correlated_2d, swiss_roll"]),
+    ("undefined-target-in-list", "figures/jspi-interpolation/targets", ["bimodal_1d", "nope"],
+     "figures.jspi-interpolation.targets[1]", ["'nope'", "bimodal_1d"]),
+    ("missing-figure-target", "figures/kl-fit-gaussian2d/target", DELETE, "figures.kl-fit-gaussian2d.target",
+     ["missing required key 'target'", "n_samples"]),
+    ("means-count", "targets/bimodal_1d/means", [[-2.0]], "targets.bimodal_1d.means",
+     ["1 means for 2 weights", "one entry per weight (2)"]),
+    ("covariances-count", "targets/trimodal_2d/covariances/2", DELETE, "targets.trimodal_2d.covariances",
+     ["2 covariances for 3 weights"]),
+    ("means-mixed-dim", "targets/trimodal_2d/means/1", [2.5], "targets.trimodal_2d.means[1]",
+     ["dimension 1", "d in {1, 2}"]),
+    ("mean-3d", "targets/correlated_2d/mean", [1.0, 2.0, 3.0], "targets.correlated_2d.mean",
+     ["3 items", "1 to 2 items"]),
+    ("swiss-roll-radius-order", "targets/swiss_roll/radius", [5.0, 1.0], "targets.swiss_roll.radius",
+     ["0 < r0 < r1"]),
+    ("swiss-roll-radius-length", "targets/swiss_roll/radius", [1.0], "targets.swiss_roll.radius", ["2 items"]),
+    ("theis-seed-type", "targets/iclr_mog10/seed", "22", "targets.iclr_mog10.seed", ["expected integer"]),
+    ("bad-target-name", "targets/bad.name", {"kind": "theis2016_mixture"}, "targets.bad.name",
+     ["^[A-Za-z0-9_]+$"]),
+    ("jspi-limits-not-1d", "figures/jspi-limits/mixture_target", "trimodal_2d",
+     "figures.jspi-limits.mixture_target", ["2-D", "1-D target: bimodal_1d"]),
+    ("kl-fit-not-gaussian", "figures/kl-fit-gaussian2d/target", "trimodal_2d", "figures.kl-fit-gaussian2d.target",
+     ["gaussian_mixture", "2-D target of kind gaussian: correlated_2d"]),
+    ("kl-fit-batch-too-big", "figures/kl-fit-gaussian2d/batch_size", 10_000, "figures.kl-fit-gaussian2d.batch_size",
+     ["n_samples=5000", "[1, 5000]"]),
+    ("theta-star-one", "figures/cramer-bernoulli/theta_star", [0.6, 1.0], "figures.cramer-bernoulli.theta_star[1]",
+     ["(0, 1)"]),
+    ("tv-p-zero", "figures/tv-trials/p", 0, "figures.tv-trials.p", ["(0, 1)"]),
+    ("figure-null", "figures/update-rules", None, "figures.update-rules", ["expected object", "null"]),
+]
+
+
+@pytest.mark.parametrize("key, value, path, needles", [c[1:] for c in BAD], ids=[c[0] for c in BAD])
+def test_bad_config(config, schema, key, value, path, needles):
+    _set(config, key, value)
+    with pytest.raises(ConfigError) as info:
+        validate_config(config, schema)
+    msg = str(info.value)
+    assert info.value.path == path, msg
+    assert f"config key '{path}'" in msg
+    assert "allowed" in msg
+    for needle in needles:
+        assert needle in msg, msg
+
+
+def test_defaults_filled(config, schema):
+    for key in ("seed", "exact", "figures/iclr-fig1/family", "figures/iclr-fig1/mmd_bandwidth",
+                "targets/swiss_roll/sd", "figures/cramer-bernoulli"):
+        _set(config, key, DELETE)
+    config["figures"]["cramer-bernoulli"] = {}
+    before = copy.deepcopy(config)
+    out = validate_config(config, schema)
+    assert config == before
+    assert out["seed"] == 0
+    assert out["exact"] == {"quadrature_points_per_sd": 8, "quadrature_halfwidth_sd": 9, "n_starts": 24,
+                            "max_iter": 1000, "pi_grid": {"pi_min": 1e-4, "n_tail": 8, "n_middle": 9}}
+    assert out["figures"]["iclr-fig1"]["family"] == "isotropic"
+    assert out["figures"]["iclr-fig1"]["mmd_bandwidth"] == 1.0
+    assert out["targets"]["swiss_roll"]["sd"] == 0.25
+    assert out["figures"]["cramer-bernoulli"]["theta_star"] == [0.6, 0.9]
+    # defaults are copies: filling twice must not share state with the schema
+    out["exact"]["pi_grid"]["n_tail"] = 99
+    assert validate_config(before, schema)["exact"]["pi_grid"]["n_tail"] == 8
+
+
+def _walk_properties(node, defs, trail=""):
+    """Yield (trail, property schema) for every property declared in the schema (ignoring `if` clauses)."""
+    if isinstance(node, dict):
+        for key, sub in node.get("properties", {}).items():
+            yield f"{trail}.{key}", sub
+        for key, sub in node.items():
+            if key != "if":
+                yield from _walk_properties(sub, defs, f"{trail}/{key}")
+    elif isinstance(node, list):
+        for i, sub in enumerate(node):
+            yield from _walk_properties(sub, defs, f"{trail}[{i}]")
+
+
+def test_every_property_has_description(schema):
+    defs = schema["$defs"]
+    for trail, sub in _walk_properties(schema, defs):
+        ref = sub.get("$ref", "")
+        target = defs[ref.rsplit("/", 1)[-1]] if ref.startswith("#/$defs/") else {}
+        assert "description" in sub or "description" in target, trail
+
+
+def test_schema_figure_ids_are_catalogue_ids(schema):
+    catalogue = pytest.importorskip("gandiv.catalogue")
+    assert set(schema["properties"]["figures"]["properties"]) <= set(catalogue.FIGURE_IDS)
+
+
+# ----------------------------------------------------------------- pi_grid
+
+SPEC = {"pi_min": 1e-4, "n_tail": 8, "n_middle": 9}
+
+
+def test_pi_grid_shape_bounds_and_spacing():
+    g = pi_grid(SPEC)
+    assert g.shape == (2 * 8 + 9,)
+    assert np.all(np.diff(g) > 0)
+    assert g[0] == 1e-4 and g[-1] == 1 - 1e-4
+    tail = g[:8]
+    assert tail[-1] == pytest.approx(0.1)
+    np.testing.assert_allclose(np.diff(np.log(tail)), np.log(0.1 / 1e-4) / 7, rtol=1e-12)
+    middle = g[8:17]
+    assert np.all((middle > 0.1) & (middle < 0.9))
+    np.testing.assert_allclose(np.diff(middle), 0.08, rtol=1e-12)
+
+
+def test_pi_grid_symmetric():
+    g = pi_grid(SPEC)
+    np.testing.assert_allclose(1.0 - g[::-1], g, rtol=0, atol=1e-15)
+
+
+@settings(max_examples=50, deadline=None)
+@given(pi_min=st.floats(1e-9, 0.09), n_tail=st.integers(1, 20), n_middle=st.integers(1, 30))
+def test_pi_grid_properties(pi_min, n_tail, n_middle):
+    g = pi_grid({"pi_min": pi_min, "n_tail": n_tail, "n_middle": n_middle})
+    assert len(g) == 2 * n_tail + n_middle
+    assert np.all(np.diff(g) > 0) and g[0] == pi_min and np.all((g > 0) & (g < 1))
+    np.testing.assert_allclose(1.0 - g[::-1], g, rtol=0, atol=1e-15)

@@ -1,0 +1,143 @@
+"""Tests for the catalogue and the self-contained HTML report."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from gandiv.catalogue import FIGURE_IDS, load_catalogue
+from gandiv.report import VERDICTS, collect_header, load_verdicts, render_report
+
+# The ids of FIGURES.md, in its order: the catalogue must match this exactly.
+EXPECTED_IDS = [
+    "iclr-fig1", "jspi-interpolation", "jspi-limits", "jspi-convention", "ss-inconsistency",
+    "update-rules", "kl-rule-theory", "swissroll-kl", "density-ratio", "gan-grid",
+    "gan-optimal-value", "kl-fit-gaussian2d", "kl-vs-rkl-multimodal", "tv-trials", "w-vs-kl",
+    "wgan-critic", "objectives-zoo", "cramer-bernoulli",
+]
+SOURCE_KEYS = {"note", "blog_nov2015", "blog_mar2016", "intro_blog", "lecture"}
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalogue()
+
+
+@pytest.fixture
+def header():
+    return {"commit": "abc123", "config_path": "config/config.yaml", "config_sha256": "0" * 64,
+            "versions": {"python": "3.11", "numpy": "2.4.6"}, "runtime_s": 75.0,
+            "generated_at": "2025-01-01T00:00:00+00:00"}
+
+
+@pytest.fixture
+def figure_dir(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    d = tmp_path / "figures"
+    d.mkdir()
+    fig, ax = plt.subplots(figsize=(1, 1), dpi=20)
+    ax.plot([0, 1], [0, 1])
+    fig.savefig(d / "iclr-fig1.png")
+    plt.close(fig)
+    return d
+
+
+def _verdict(fid, verdict="reproduced", summary="ok", numbers=None):
+    return {"id": fid, "verdict": verdict, "summary": summary,
+            "numbers": numbers if numbers is not None else [{"name": "KL", "value": 0.3499, "unit": "nats"}]}
+
+
+def test_catalogue_ids_match_figures_md(cat):
+    assert list(cat.ids) == EXPECTED_IDS
+    assert list(FIGURE_IDS) == EXPECTED_IDS
+    assert cat.by_id("w-vs-kl").source == "lecture"
+    with pytest.raises(KeyError, match="no-such-id"):
+        cat.by_id("no-such-id")
+
+
+def test_catalogue_entries_complete(cat):
+    assert set(cat.sources) == SOURCE_KEYS
+    assert cat.sources["note"].ref == "arXiv:1511.05101"
+    for e in cat.figures:
+        assert e.title.strip() and e.claim.strip() and e.build.strip() and e.verdict_rule.strip(), e.id
+        assert e.source in SOURCE_KEYS, e.id
+        assert set(e.also) <= SOURCE_KEYS, e.id
+
+
+def test_report_self_contained_and_complete(cat, figure_dir, header):
+    verdicts = {"iclr-fig1": _verdict("iclr-fig1"), "w-vs-kl": _verdict("w-vs-kl", "partly")}
+    page = render_report(cat, verdicts, figure_dir, header)
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
+    assert "<link" not in page and "<script" not in page
+    srcs = re.findall(r"""src="([^"]*)\"""", page)
+    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+    for fid in EXPECTED_IDS:
+        assert page.count(f'<section class="fig" id="fig-{fid}"') == 1, fid
+    order = [page.index(f'id="fig-{fid}"') for fid in EXPECTED_IDS]
+    assert order == sorted(order)
+    assert "not built yet" in page.split('id="fig-jspi-limits"')[1].split("</section>")[0]
+    assert "abc123" in page and "0" * 64 in page
+
+
+def test_report_counts_verdicts(cat, figure_dir, header):
+    verdicts = {"iclr-fig1": _verdict("iclr-fig1", "reproduced"),
+                "jspi-limits": _verdict("jspi-limits", "reproduced"),
+                "w-vs-kl": _verdict("w-vs-kl", "partly"),
+                "tv-trials": _verdict("tv-trials", "not reproduced")}
+    page = render_report(cat, verdicts, figure_dir, header)
+    counts = {v: int(n) for v, n in re.findall(r'data-verdict="([^"]+)">(\d+)<', page)}
+    assert counts == {"reproduced": 2, "partly": 1, "not reproduced": 1, "not built yet": 14}
+    assert sum(counts.values()) == len(EXPECTED_IDS)
+
+
+def test_report_escapes_text(cat, figure_dir, header):
+    bad = '<script>alert("x")</script> & <b>'
+    v = _verdict("gan-grid", summary=bad, numbers=[{"name": "<i>KL</i>", "value": 1.0, "unit": "n&ts"}])
+    page = render_report(cat, {"gan-grid": v}, figure_dir, dict(header, commit="<c>"))
+    assert bad not in page and "<script>" not in page and "<i>KL</i>" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;" in page
+    assert "n&amp;ts" in page and "&lt;c&gt;" in page
+
+
+def test_unknown_verdict_and_id_rejected(cat, figure_dir, header, tmp_path):
+    with pytest.raises(ValueError, match="maybe"):
+        render_report(cat, {"w-vs-kl": _verdict("w-vs-kl", "maybe")}, figure_dir, header)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(_verdict("w-vs-kl", "maybe")))
+    with pytest.raises(ValueError, match="maybe"):
+        load_verdicts([bad], cat)
+    bad.write_text(json.dumps(_verdict("fig-99")))
+    with pytest.raises(ValueError, match="fig-99"):
+        load_verdicts([bad], cat)
+
+
+def test_load_verdicts_roundtrip(cat, tmp_path):
+    paths = []
+    for fid, v in zip(EXPECTED_IDS, VERDICTS):
+        p = tmp_path / f"{fid}.json"
+        p.write_text(json.dumps(_verdict(fid, v)))
+        paths.append(p)
+    got = load_verdicts(paths, cat)
+    assert [got[f]["verdict"] for f in EXPECTED_IDS[:4]] == list(VERDICTS)
+    with pytest.raises(ValueError, match="duplicate"):
+        load_verdicts(paths + paths[:1], cat)
+
+
+def test_collect_header(tmp_path):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("seed: 0\n")
+    logs = tmp_path / "logs" / "rule"
+    logs.mkdir(parents=True)
+    (logs / "job.log").write_text("x")
+    h = collect_header(cfg, tmp_path / "logs")
+    assert set(h) == {"commit", "config_path", "config_sha256", "versions", "runtime_s", "generated_at"}
+    assert h["commit"] == "unknown"  # tmp_path is not a git repository
+    assert len(h["config_sha256"]) == 64 and h["runtime_s"] >= 0
+    for pkg in ("python", "numpy", "scipy", "pandas", "matplotlib", "seaborn", "snakemake", "tensorflow", "keras"):
+        assert h["versions"][pkg]
+    assert collect_header(cfg, tmp_path / "none")["runtime_s"] is None

@@ -1,0 +1,19 @@
+# The final, self-contained report: every catalogue id with its claim, figure, numbers and verdict.
+
+
+rule report:
+    input:
+        verdicts=expand("results/verdicts/{figure}.json", figure=enabled_figures()),
+        figures=expand("figures/{figure}.png", figure=enabled_figures()),
+    output:
+        html=report("figures/report.html", category="Report"),
+    params:
+        config_file=lambda wildcards: workflow.overwrite_configfiles[-1]
+        if workflow.overwrite_configfiles
+        else "config/config.yaml",
+    log:
+        "logs/report.log",
+    conda:
+        "../../envs/exact.yaml"
+    script:
+        "../scripts/report.py"
