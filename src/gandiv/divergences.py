@@ -16,6 +16,9 @@ from scipy.stats import wasserstein_distance
 from .densities import Discrete, GaussianMixture, is_gaussian
 from .quadrature import Grid, grid_for
 
+# Grid density for integrands with kinks (|p - q|, |F_P - F_Q|) in 1-D.
+KINKED_POINTS_PER_SD = 2000.0
+
 # ---------------------------------------------------------------- on a grid
 
 
@@ -124,7 +127,13 @@ def js(p: GaussianMixture, q: GaussianMixture, grid: Grid | None = None) -> floa
 
 
 def tv(p: GaussianMixture, q: GaussianMixture, grid: Grid | None = None) -> float:
-    """Total variation distance."""
+    """Total variation distance.
+
+    |p - q| has kinks where the densities cross, where the sum converges only like
+    h^2; in 1-D the default grid is therefore much finer (error < 1e-6, tested).
+    """
+    if grid is None and p.dim == 1:
+        grid = grid_for(p, q, points_per_sd=KINKED_POINTS_PER_SD)
     log_p, log_q, grid = _logs(p, q, grid)
     return tv_on_grid(log_p, log_q, grid)
 
@@ -135,7 +144,7 @@ def mixture_cdf(density: GaussianMixture, x: np.ndarray) -> np.ndarray:
     return ndtr((np.asarray(x)[:, None] - density.means[None, :, 0]) / sd[None]) @ density.weights
 
 
-def wasserstein1(p, q, points_per_sd: float = 400.0) -> float:
+def wasserstein1(p, q, points_per_sd: float = KINKED_POINTS_PER_SD) -> float:
     """Wasserstein-1 in 1-D: int |F_P - F_Q| dx (continuous), or exact for discrete laws.
 
     |F_P - F_Q| has kinks where the CDFs cross, so the continuous case uses a

@@ -1,16 +1,14 @@
 # Config validation and helpers shared by every stage.
 
-import os
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-# Jobs (also in conda envs or on cluster nodes) import the `gandiv` package from src/.
-SRC = str(Path(workflow.basedir) / "src")
-sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+# The workflow itself imports `gandiv` from src/. Jobs import it from the installed package or,
+# in a conda env, through the link workflow/scripts/gandiv -> src/gandiv (scripts' folder is on sys.path).
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from gandiv.config import ConfigError, load_schema, validate_config  # noqa: E402
 
@@ -26,6 +24,11 @@ validate(config, str(SCHEMA))  # fills the schema's defaults into `config`
 
 # Objectives an exact fit can minimise (JS means JS_1/2).
 FIT_OBJECTIVES = ["kl_pq", "js", "kl_qp"]
+
+
+def tracked_config(*keys):
+    """The parts of the config a job depends on, passed as params so that changing them reruns it."""
+    return {key: config[key] for key in keys}
 
 
 def enabled_figures():

@@ -4,6 +4,8 @@
 rule fit_exact:
     output:
         fit="results/fits/{target}/{family}/{objective}.json",
+    params:
+        tracked=lambda w: tracked_config("seed", "exact") | {"target": config["targets"][w.target]},
     log:
         "logs/fit_exact/{target}/{family}/{objective}.log",
     benchmark:
@@ -21,6 +23,8 @@ rule jspi_path:
     output:
         path="results/jspi/{target}/{family}/path.csv",
         summary="results/jspi/{target}/{family}/summary.json",
+    params:
+        tracked=lambda w: tracked_config("seed", "exact") | {"target": config["targets"][w.target]},
     log:
         "logs/jspi_path/{target}/{family}.log",
     benchmark:

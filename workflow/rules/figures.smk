@@ -9,6 +9,8 @@ rule figure:
         pdf="figures/{figure}.pdf",
         csv=report("figures/{figure}.csv", category="Tables", labels={"figure": "{figure}"}),
         verdict="results/verdicts/{figure}.json",
+    params:
+        tracked=lambda w: tracked_config("seed", "exact", "targets") | {"settings": config["figures"][w.figure]},
     log:
         "logs/figure/{figure}.log",
     benchmark:
