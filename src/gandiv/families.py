@@ -71,22 +71,31 @@ class GaussianFamily:
 
     def log_prob_and_score(self, theta: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """log q(x; theta), shape (n,), and its gradient in theta, shape (n, n_params)."""
+        log_q, score = self.log_prob_and_score_by_coordinate(theta, np.ascontiguousarray(np.asarray(x).T))
+        return log_q, score.T
+
+    def log_prob_and_score_by_coordinate(self, theta: np.ndarray, coords: np.ndarray):
+        """As `log_prob_and_score` on points stored as (d, n), returning the score as (n_params, n).
+
+        One contiguous row per coordinate keeps every operation a long vector op,
+        several times faster than (n, d) arrays with a short last axis.
+        """
         theta = np.asarray(theta, dtype=float)
         chol = self.cholesky(theta)
-        resid = x - theta[: self.dim]
-        y = np.linalg.solve(chol, resid.T).T  # L^{-1}(x - mu)
-        u = np.linalg.solve(chol.T, y.T).T  # Sigma^{-1}(x - mu)
-        log_diag = np.log(np.diag(chol))
-        log_q = -0.5 * np.sum(y * y, axis=1) - log_diag.sum() - 0.5 * self.dim * LOG_2PI
+        chol_inv = np.linalg.inv(chol)  # d x d with d <= 2: cheaper than a solve with n right-hand sides
+        y = chol_inv @ (coords - theta[: self.dim, None])  # L^{-1}(x - mu)
+        u = chol_inv.T @ y  # Sigma^{-1}(x - mu)
+        squared = np.einsum("in,in->n", y, y)
+        log_q = -0.5 * squared - np.log(np.diag(chol)).sum() - 0.5 * self.dim * LOG_2PI
         # d log q / dL_ab = u_a y_b - [a == b] / L_aa, for the lower triangle.
         if self.kind is Family.ISOTROPIC:
-            scale_score = (np.sum(y * y, axis=1) - self.dim)[:, None]
+            scale_score = (squared - self.dim)[None]
         elif self.kind is Family.DIAGONAL:
             scale_score = y * y - 1.0
         else:
             rows, cols = np.tril_indices(self.dim)
-            scale_score = u[:, rows] * y[:, cols]
+            scale_score = u[rows] * y[cols]
             diag = rows == cols
             # chain rule for the log-diagonal: dL_aa / dlog L_aa = L_aa
-            scale_score[:, diag] = scale_score[:, diag] * np.diag(chol)[rows[diag]] - 1.0
-        return log_q, np.concatenate([u, scale_score], axis=1)
+            scale_score[diag] = scale_score[diag] * np.diag(chol)[rows[diag]][:, None] - 1.0
+        return log_q, np.concatenate([u, scale_score], axis=0)

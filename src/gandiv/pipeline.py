@@ -83,7 +83,7 @@ def jspi_path(config: dict, target_name: str, family_name: str, out_csv: str, ou
     exact = config["exact"]
     pis = pi_grid(exact["pi_grid"])
     log.info("JS_pi path for %s over %d pi values", target_name, len(pis))
-    table, summary = run_path(target, target_name, family, pis, exact["n_starts"], config["seed"],
+    table, summary = run_path(target, target_name, family, pis, exact["path_starts"], config["seed"],
                               exact["max_iter"], _quadrature(config))
     for c in summary["crossings"]:
         log.info("global minimiser jumps at pi=%.6f by %.4f", c["pi"], c["jump"])

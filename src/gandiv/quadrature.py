@@ -29,6 +29,14 @@ class Grid:
     axes: tuple  # 1-D coordinate arrays, one per dimension
 
     @property
+    def coords(self) -> np.ndarray:
+        """The points as (d, n), one contiguous row per coordinate (fast vector operations)."""
+        return self._coords
+
+    def __post_init__(self):
+        object.__setattr__(self, "_coords", np.ascontiguousarray(self.points.T))
+
+    @property
     def shape(self) -> tuple:
         return tuple(len(a) for a in self.axes)
 

@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make run` (full replication) and `make test`.
+# Both create .venv from the pinned requirements on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CORES ?= all
+
+.PHONY: run smoke test lint bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)  ## full replication: figures/ and figures/report.html
+	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml
+
+smoke: $(STAMP)  ## the whole DAG on the tiny config
+	$(BIN)/snakemake --cores $(CORES) --configfile config/smoke.yaml
+
+test: $(STAMP)  ## unit, property and workflow tests, snakemake --lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/snakemake --lint
+
+bench: $(STAMP)  ## speed figures, printed as `name: value unit`
+	$(BIN)/python benchmarks/bench.py
+
+clean:  ## remove everything the pipeline wrote (keeps .venv)
+	rm -rf results logs .snakemake benchmarks/*/ figures/*.png figures/*.pdf figures/*.csv figures/report.html
