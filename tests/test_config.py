@@ -150,7 +150,8 @@ def test_defaults_filled(config, schema):
     out = validate_config(config, schema)
     assert config == before
     assert out["seed"] == 0
-    assert out["exact"] == {"quadrature_points_per_sd": 8, "quadrature_halfwidth_sd": 9, "n_starts": 24,
+    assert out["exact"] == {"quadrature_points_per_sd": 4, "quadrature_halfwidth_sd": 9, "n_starts": 24,
+                            "path_starts": 8,
                             "max_iter": 1000, "pi_grid": {"pi_min": 1e-4, "n_tail": 8, "n_middle": 9}}
     assert out["figures"]["iclr-fig1"]["family"] == "isotropic"
     assert out["figures"]["iclr-fig1"]["mmd_bandwidth"] == 1.0

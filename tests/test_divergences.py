@@ -120,8 +120,8 @@ def test_wasserstein_and_kl_discrete_lecture_pairs():
     # Moving 0.5 of mass from 1 to 5 costs 2.0; from 1 to 2 costs 0.5. KL = 0.5 log 6 for both.
     assert dv.wasserstein1(p, q) == pytest.approx(2.0, abs=1e-12)
     assert dv.wasserstein1(p, q2) == pytest.approx(0.5, abs=1e-12)
-    assert dv.kl_discrete(p, q) == pytest.approx(0.5 * np.log(6), abs=1e-12)
-    assert dv.kl_discrete(p, q2) == pytest.approx(0.5 * np.log(6), abs=1e-12)
+    assert dv.kl_pq(p, q) == pytest.approx(0.5 * np.log(6), abs=1e-12)
+    assert dv.kl_pq(p, q2) == pytest.approx(0.5 * np.log(6), abs=1e-12)
 
 
 def test_mmd_closed_form_matches_double_integral():
@@ -148,3 +148,29 @@ def test_mixture_kl_matches_monte_carlo():
     log_ratio = p.log_prob(x) - q.log_prob(x)
     se = log_ratio.std() / np.sqrt(len(x))
     assert abs(dv.kl_pq(p, q) - log_ratio.mean()) < 5 * se
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0.01, 1.0), min_size=4, max_size=4), st.lists(st.floats(0.01, 1.0), min_size=4,
+                                                                      max_size=4), pis)
+def test_discrete_divergences_match_direct_sums(a, b, pi):
+    # Support given out of order on purpose; the divergences must not depend on it.
+    support = np.array([3.0, 1.0, 4.0, 2.0])
+    p, q = np.array(a) / sum(a), np.array(b) / sum(b)
+    dp, dq = Discrete(support, p), Discrete(support, q)
+    m = pi * p + (1 - pi) * q
+    assert dv.kl_pq(dp, dq) == pytest.approx(np.sum(p * np.log(p / q)), abs=1e-12)
+    assert dv.js_pi(dp, dq, pi) == pytest.approx(pi * np.sum(p * np.log(p / m)) + (1 - pi) * np.sum(q * np.log(q / m)),
+                                                 abs=1e-12)
+    assert dv.tv(dp, dq) == pytest.approx(0.5 * np.abs(p - q).sum(), abs=1e-12)
+    kernel = np.exp(-((support[:, None] - support[None, :]) ** 2) / 2)
+    assert dv.mmd(dp, dq, 1.0) == pytest.approx(np.sqrt(max((p - q) @ kernel @ (p - q), 0)), abs=1e-9)
+    # W1 on the line: integral of |F_P - F_Q| over the sorted support (unit gaps here).
+    order = np.argsort(support)
+    assert dv.wasserstein1(dp, dq) == pytest.approx(np.abs(np.cumsum(p[order] - q[order]))[:-1].sum(), abs=1e-12)
+
+
+def test_kl_is_infinite_where_q_misses_mass_of_p():
+    p, q = Discrete([0.0, 1.0], [0.5, 0.5]), Discrete([0.0, 1.0, 2.0], [1.0, 0.0, 0.0])
+    assert dv.kl_pq(p, q) == np.inf
+    assert np.isfinite(dv.kl_qp(p, q))

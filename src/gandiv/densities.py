@@ -136,10 +136,14 @@ class Discrete:
         probs = np.asarray(self.probs, dtype=float)
         if support.shape != probs.shape or not np.isclose(probs.sum(), 1.0, atol=1e-12):
             raise ValueError("Discrete: support and probs must match and probs sum to 1")
+        order = np.argsort(support)  # log_prob looks points up by binary search
+        support, probs = support[order], probs[order]
         object.__setattr__(self, "support", support)
         object.__setattr__(self, "probs", probs)
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
+        """log P(X = x) (-inf off the support) for points of shape (n,) or (n, 1)."""
+        x = np.asarray(x, dtype=float).reshape(-1)
         idx = np.searchsorted(self.support, x)
         idx = np.clip(idx, 0, len(self.support) - 1)
         hit = self.support[idx] == x

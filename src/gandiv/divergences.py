@@ -3,7 +3,8 @@
 Conventions (FIGURES.md): P is the data, Q the model, natural logs (nats),
 JS_pi[P||Q] = pi KL[P||M] + (1-pi) KL[Q||M] with M = pi P + (1-pi) Q.
 Closed forms are used where they exist (`method="auto"`); everything else is a
-vectorised sum over a `quadrature.Grid`. The `*_on_grid` functions take log
+vectorised sum over a `quadrature.Grid` (for two discrete laws: their supports,
+with the counting measure). The `*_on_grid` functions take log
 densities already evaluated on a grid, so fitting can reuse log P.
 """
 
@@ -84,8 +85,13 @@ def _rbf_expectation(a: GaussianMixture, b: GaussianMixture, bandwidth: float) -
     return float(a.weights @ terms @ b.weights)
 
 
-def mmd(p: GaussianMixture, q: GaussianMixture, bandwidth: float) -> float:
-    """MMD with the Gaussian RBF kernel of the given bandwidth, exact for Gaussian mixtures."""
+def mmd(p, q, bandwidth: float) -> float:
+    """MMD with the Gaussian RBF kernel exp(-|x-y|^2 / (2 l^2)), exact for Gaussian mixtures and discrete laws."""
+    if isinstance(p, Discrete) and isinstance(q, Discrete):
+        support = np.union1d(p.support, q.support)
+        diff = np.exp(p.log_prob(support)) - np.exp(q.log_prob(support))
+        kernel = np.exp(-((support[:, None] - support[None, :]) ** 2) / (2 * bandwidth**2))
+        return float(np.sqrt(max(diff @ kernel @ diff, 0.0)))
     squared = (
         _rbf_expectation(p, p, bandwidth)
         + _rbf_expectation(q, q, bandwidth)
@@ -97,14 +103,20 @@ def mmd(p: GaussianMixture, q: GaussianMixture, bandwidth: float) -> float:
 # --------------------------------------------------------- density level
 
 
-def _logs(p: GaussianMixture, q: GaussianMixture, grid: Grid | None):
+def _logs(p, q, grid: Grid | None):
+    """Log densities of P and Q on a common grid: the union of supports (counting measure) if discrete."""
+    if isinstance(p, Discrete) and isinstance(q, Discrete):
+        support = np.union1d(p.support, q.support)
+        return p.log_prob(support), q.log_prob(support), Grid(support[:, None], 1.0, (support,))
     grid = grid if grid is not None else grid_for(p, q)
     return p.log_prob(grid.points), q.log_prob(grid.points), grid
 
 
 def kl_pq(p: GaussianMixture, q: GaussianMixture, grid: Grid | None = None, method: str = "auto") -> float:
     """KL[P||Q] (the maximum-likelihood direction)."""
-    if method == "closed" or (method == "auto" and grid is None and is_gaussian(p) and is_gaussian(q)):
+    closed_form_exists = isinstance(p, GaussianMixture) and isinstance(q, GaussianMixture) and is_gaussian(
+        p) and is_gaussian(q)
+    if method == "closed" or (method == "auto" and grid is None and closed_form_exists):
         return kl_gaussians(p, q)
     log_p, log_q, grid = _logs(p, q, grid)
     return kl_on_grid(log_p, log_q, grid)
@@ -132,7 +144,7 @@ def tv(p: GaussianMixture, q: GaussianMixture, grid: Grid | None = None) -> floa
     |p - q| has kinks where the densities cross, where the sum converges only like
     h^2; in 1-D the default grid is therefore much finer (error < 1e-6, tested).
     """
-    if grid is None and p.dim == 1:
+    if grid is None and isinstance(p, GaussianMixture) and p.dim == 1:
         grid = grid_for(p, q, points_per_sd=KINKED_POINTS_PER_SD)
     log_p, log_q, grid = _logs(p, q, grid)
     return tv_on_grid(log_p, log_q, grid)
@@ -157,8 +169,3 @@ def wasserstein1(p, q, points_per_sd: float = KINKED_POINTS_PER_SD) -> float:
     grid = grid_for(p, q, points_per_sd=points_per_sd)
     x = grid.axes[0]
     return float(np.trapezoid(np.abs(mixture_cdf(p, x) - mixture_cdf(q, x)), x))
-
-
-def kl_discrete(p: Discrete, q: Discrete) -> float:
-    """KL[P||Q] for discrete laws on the same support."""
-    return float(np.sum(_plogratio(np.log(p.probs), np.log(q.probs))))

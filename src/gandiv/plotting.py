@@ -27,7 +27,8 @@ def set_style() -> None:
 def figure(ncols: int = 1, nrows: int = 1, width: float = 4.2, height: float = 3.4, **kwargs):
     """A styled figure with a grid of axes, sized per panel."""
     set_style()
-    return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kwargs)
+    return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, layout="constrained",
+                        **kwargs)
 
 
 def density_image(ax, density, bounds, n: int = 300):
@@ -49,6 +50,7 @@ def contours(ax, density, bounds, color="white", levels=4, n: int = 200, **kwarg
 
 def write_outputs(fig, data: pd.DataFrame, verdict: dict, png: str, pdf: str, csv: str, verdict_json: str) -> None:
     """Write the figure, its numbers and its verdict; each file appears whole or not at all."""
+    check_tidy(data)
     for path in (png, pdf, csv, verdict_json):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     _atomic(png, lambda p: fig.savefig(p, format="png", dpi=150, metadata={"Software": None}))
@@ -65,6 +67,17 @@ def _atomic(path: str, write) -> None:
     os.replace(tmp, path)
 
 
-def tidy(records: list[dict]) -> pd.DataFrame:
-    """A long table from records of (what, where, value, unit) style dicts."""
-    return pd.DataFrame.from_records(records)
+TIDY_COLUMNS = ("quantity", "value", "unit")
+
+
+def long_table(wide: pd.DataFrame, id_vars: list[str], units: dict[str, str]) -> pd.DataFrame:
+    """Melt a wide table into one row per number: id columns, then quantity, value, unit."""
+    long = wide.melt(id_vars=id_vars, value_vars=list(units), var_name="quantity", value_name="value")
+    return long.assign(unit=long.quantity.map(units))
+
+
+def check_tidy(data: pd.DataFrame) -> None:
+    """Every figure table names each number by `quantity` and `unit`, one number per row."""
+    missing = [c for c in TIDY_COLUMNS if c not in data.columns]
+    if missing or list(data.columns[-3:]) != list(TIDY_COLUMNS):
+        raise ValueError(f"figure table must end with columns {TIDY_COLUMNS}, got {list(data.columns)}")

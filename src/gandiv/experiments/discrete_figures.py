@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import discrete
 from ..densities import Discrete
-from ..divergences import kl_discrete, wasserstein1
+from ..divergences import kl_pq, wasserstein1
 from ..plotting import NATS, figure
 from . import Context, FigureResult, verdict
 
@@ -21,7 +21,7 @@ def w_vs_kl(ctx: Context) -> FigureResult:
     fig, axes = figure(ncols=2, width=4.2, height=3.2)
     rows, numbers, ok = [], [], True
     for ax, name in zip(axes[0], ("Q", "Q2")):
-        w, kl = wasserstein1(laws["P"], laws[name]), kl_discrete(laws["P"], laws[name])
+        w, kl = wasserstein1(laws["P"], laws[name]), kl_pq(laws["P"], laws[name])
         claimed_w, claimed_kl = W_VS_KL_CLAIM[name]
         ok &= abs(w - claimed_w) < 1e-12 and abs(kl - claimed_kl) < 5e-5  # KL printed to 4 decimals
         width = 0.38

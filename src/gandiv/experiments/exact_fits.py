@@ -11,9 +11,12 @@ from scipy.optimize import minimize
 from .. import divergences as dv
 from ..families import Family, GaussianFamily
 from ..fitting import Objective, density_from_record, fit_problem, minimise_from, starting_points
-from ..plotting import NATS, contours, density_image, figure
+from ..plotting import NATS, contours, density_image, figure, long_table
 from . import Context, FigureResult, verdict
 
+MULTIMODAL_UNITS = {"start_mean_x1": "x units", "start_mean_x2": "x units", "mean_x1": "x units",
+                    "mean_x2": "x units", "cov_11": "x units^2", "cov_12": "x units^2", "cov_22": "x units^2",
+                    "divergence": NATS, "grad_norm": "nats per parameter"}
 ICLR_AREA = np.array([[-5.0, 7.0], [-5.0, 7.0]])
 FIT_PANELS = (("kl_pq", "B: KL[P||Q] (max. likelihood)"), ("js", "C: JS[P||Q]"), ("kl_qp", "D: KL[Q||P]"))
 
@@ -60,10 +63,11 @@ def iclr_fig1(ctx: Context) -> FigureResult:
     for name, q in fitted.items():
         params = {"mean_x1": q.means[0, 0], "mean_x2": q.means[0, 1], "sd": np.sqrt(q.covariances[0, 0, 0])}
         values = _divergence_row(target, q) | {"mmd": dv.mmd(target, q, bandwidth)}
-        n_minima = len(records[name]["minima"]) if name in records else np.nan
+        if name in records:
+            values["local minima found"] = len(records[name]["minima"])
         for key, value in (params | values).items():
-            rows.append({"fit": name, "quantity": key, "value": value,
-                         "unit": "" if key in params or key == "mmd" else NATS, "local_minima_found": n_minima})
+            unit = "x units" if key in params else NATS if key in ("kl_pq", "js", "kl_qp") else ""
+            rows.append({"fit": name, "quantity": key, "value": value, "unit": unit})
     data = pd.DataFrame(rows)
 
     def theta(q):
@@ -106,12 +110,13 @@ def kl_vs_rkl_multimodal(ctx: Context) -> FigureResult:
             theta, value, grad_norm = minimise_from(problem, theta0, ctx.config["exact"]["max_iter"])
             q = family.density(theta)
             fits.setdefault(objective.value, []).append((family.density(theta0), q))
-            rows.append({"objective": objective.value, "start": i, "start_mean_x1": theta0[0],
-                         "start_mean_x2": theta0[1], "mean_x1": q.means[0, 0], "mean_x2": q.means[0, 1],
-                         "cov_11": q.covariances[0, 0, 0], "cov_12": q.covariances[0, 0, 1],
-                         "cov_22": q.covariances[0, 1, 1], "value": value, "unit": NATS,
-                         "grad_norm": grad_norm, "mode": _nearest_mode(target, q.means[0])})
-    data = pd.DataFrame(rows)
+            rows.append({"objective": objective.value, "start": i, "mode": _nearest_mode(target, q.means[0]),
+                         "start_mean_x1": theta0[0], "start_mean_x2": theta0[1], "mean_x1": q.means[0, 0],
+                         "mean_x2": q.means[0, 1], "cov_11": q.covariances[0, 0, 0],
+                         "cov_12": q.covariances[0, 0, 1], "cov_22": q.covariances[0, 1, 1],
+                         "divergence": value, "grad_norm": grad_norm})
+    wide = pd.DataFrame(rows)
+    data = long_table(wide, ["objective", "start", "mode"], MULTIMODAL_UNITS)
     bounds = target.bounds(3.0)
     fig, axes = figure(ncols=2, width=4.4, height=4.2)
     for ax, (name, title) in zip(axes[0], (("kl_pq", "KL[P||Q] from each start"),
@@ -126,16 +131,24 @@ def kl_vs_rkl_multimodal(ctx: Context) -> FigureResult:
         ax.grid(False)
     axes[0, 0].set_ylabel("x2")
 
-    kl_rows, rkl_rows = data[data.objective == "kl_pq"], data[data.objective == "kl_qp"]
+    kl_rows, rkl_rows = wide[wide.objective == "kl_pq"], wide[wide.objective == "kl_qp"]
     kl_spread = float(np.hypot(kl_rows.mean_x1 - kl_rows.mean_x1.mean(), kl_rows.mean_x2 - kl_rows.mean_x2.mean()).max())
     rkl_modes = sorted(set(rkl_rows["mode"]))
-    status = "reproduced" if kl_spread < 1e-3 and len(rkl_modes) >= 2 else (
-        "partly" if len(rkl_modes) >= 2 or kl_spread < 1e-3 else "not reproduced")
-    summary = (f"All {len(kl_rows)} maximum-likelihood fits end at one Gaussian between the modes (spread "
-               f"{kl_spread:.1e}); the reverse-KL fits from the same starts land on {len(rkl_modes)} different "
-               f"modes of P ({', '.join(str(m) for m in rkl_modes)}), so the mode found depends on the start.")
+    # "Mass between modes": P's density at the ML fit's mean is below its density at every mode's centre.
+    density_at_ml_mean = float(np.exp(target.log_prob(kl_rows[["mean_x1", "mean_x2"]].to_numpy()[:1]))[0])
+    density_at_modes = np.exp(target.log_prob(target.means))
+    between = density_at_ml_mean < density_at_modes.min()
+    checks = [kl_spread < 1e-3, between, len(rkl_modes) >= 2]
+    status = "reproduced" if all(checks) else "partly" if any(checks) else "not reproduced"
+    summary = (f"All {len(kl_rows)} maximum-likelihood fits end at one Gaussian (spread {kl_spread:.1e}) whose mean "
+               f"has P density {density_at_ml_mean:.3f}, {'below' if between else 'not below'} that at every mode "
+               f"(lowest {density_at_modes.min():.3f}); the reverse-KL fits from the same starts land on "
+               f"{len(rkl_modes)} different modes of P ({', '.join(str(m) for m in rkl_modes)}), so the mode found "
+               f"depends on the start.")
     return FigureResult(fig, data, verdict("kl-vs-rkl-multimodal", status, summary, [
         ("spread of KL[P||Q] fit means over starts", kl_spread, "x units"),
+        ("P density at the KL[P||Q] fit's mean", density_at_ml_mean, "per x unit^2"),
+        ("lowest P density at a mode's centre", density_at_modes.min(), "per x unit^2"),
         ("distinct modes reached by KL[Q||P] fits", len(rkl_modes), "modes"),
         ("modes of P", target.n_components, "modes"),
     ]))

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import divergences as dv
 from ..densities import gaussian
-from ..plotting import NATS, contours, density_image, figure
+from ..plotting import NATS, contours, density_image, figure, long_table
 from . import Context, FigureResult, verdict
 
 LIMIT_PAIR = (gaussian(0.0, 1.0), gaussian(1.0, 1.5**2))  # the pair named in FIGURES.md
@@ -41,7 +41,7 @@ def jspi_interpolation(ctx: Context) -> FigureResult:
             ax.fill_between(x, np.exp(target.log_prob(x[:, None])), color="0.8", label="P")
             for _, r in shown.iterrows():
                 q = gaussian(r.mean_0, r.scale**2)
-                ax.plot(x, np.exp(q.log_prob(x[:, None])), color=_cmap(colours[r.pi]), label=f"pi={r.pi:.3g}")
+                ax.plot(x, np.exp(q.log_prob(x[:, None])), color=_cmap(colours[r.pi]), label=f"pi={r.pi:.4g}")
             ax.set_xlabel("x")
             ax.set_ylabel("density")
             ax.legend(fontsize=7)
@@ -56,8 +56,10 @@ def jspi_interpolation(ctx: Context) -> FigureResult:
             ax.grid(False)
         ax.set_title(f"{name}: global JS_pi fits")
 
-        # (b, c) mean and scale of every local minimum against pi
-        for ax, col, label in ((row[1], "mean_0", "fitted mean (x1)"), (row[2], "scale", "fitted sd")):
+        # (b, c) mean (along the axis where the two KL optima differ most) and scale against pi
+        mean_cols = [c for c in path.columns if c.startswith("mean_")]
+        axis = max(mean_cols, key=lambda c: abs(kl_pq[c] - kl_qp[c]))
+        for ax, col, label in ((row[1], axis, f"fitted mean (x{int(axis[-1]) + 1})"), (row[2], "scale", "fitted sd")):
             local = path[~path.is_global]
             ax.scatter(_logit(local.pi), local[col], s=8, color="0.6", label="other local minima")
             ax.plot(*_broken_at(best.pi.to_numpy(), best[col].to_numpy(), summary["crossings"]), "o-", ms=3,
@@ -67,12 +69,13 @@ def jspi_interpolation(ctx: Context) -> FigureResult:
             for c in summary["crossings"]:
                 ax.axvline(_logit(c["pi"]), color="k", lw=0.6)
             ax.set_xlabel("logit(pi)")
-            ax.set_ylabel(label)
+            ax.set_ylabel(f"{label} (x units)")
             ax.legend(fontsize=7)
 
         low, high = best.iloc[0], best.iloc[-1]
-        err_low = max(abs(low[c] - kl_pq[c]) / kl_pq["scale"] for c in ("mean_0", "scale"))
-        err_high = max(abs(high[c] - kl_qp[c]) / kl_qp["scale"] for c in ("mean_0", "scale"))
+        # distance to the KL optima in units of the optimum's sd, over every mean coordinate and the sd
+        err_low = max(abs(low[c] - kl_pq[c]) / kl_pq["scale"] for c in mean_cols + ["scale"])
+        err_high = max(abs(high[c] - kl_qp[c]) / kl_qp["scale"] for c in mean_cols + ["scale"])
         end_errors += [err_low, err_high]
         jumps += [(name, c) for c in summary["crossings"]]
         numbers += [(f"{name}: fit at pi={low.pi:.1e} vs KL[P||Q] optimum", err_low, "rel."),
@@ -92,7 +95,10 @@ def jspi_interpolation(ctx: Context) -> FigureResult:
                     f"KL[Q||P] fit for pi near 1 (largest relative error at the ends {max(end_errors):.1e}); "
                     f"in between it {shape}. The ends interpolate as claimed; the path is "
                     f"{'gradual' if not jumps else 'not gradual but a switch between local minima'}.")
-    return FigureResult(fig, pd.concat(tables, ignore_index=True).assign(unit=NATS),
+    wide = pd.concat(tables, ignore_index=True)
+    units = {"js_pi": NATS, "scale": "x units", "grad_norm": "nats per parameter", "n_starts": "count"}
+    units |= {c: "x units" for c in wide.columns if c.startswith("mean_")}
+    return FigureResult(fig, long_table(wide, ["target", "pi", "rank", "is_global"], units),
                         verdict("jspi-interpolation", status, summary_text, numbers))
 
 
