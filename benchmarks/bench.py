@@ -60,7 +60,54 @@ def exact_pipeline(config: str, cores: int = 2) -> None:
         report(f"{name}_slowest_job_s ({slowest})", jobs[slowest], "s")
 
 
+GAN_REFERENCE = {  # the issue's reference model: 2-D target, MLPs 2 x 64 ReLU, batch 256, Adam, nonsaturating
+    "device": "cpu", "threads": 2, "pi_mode": "weights", "steps": 1000, "steps_per_call": 500, "batch_size": 256,
+    "n_snapshot_samples": 16, "generator": {"latent_dim": 4, "hidden": 64, "depth": 2, "flow_layers": 4},
+    "discriminator": {"hidden": 64, "depth": 2},
+    "optimizer": {"d_learning_rate": 1e-3, "g_learning_rate": 1e-3, "beta_1": 0.5},
+}
+
+
+def gan_steps() -> None:
+    """Training steps per second: the pipeline's compiled loop vs one tf.function per step vs eager."""
+    import tensorflow as tf
+
+    from gandiv.training import build_model, configure_tensorflow
+
+    configure_tensorflow(GAN_REFERENCE["threads"], use_gpu=False)
+    model = build_model(theis2016_mixture(), "mlp", "nonsaturating", 0.5, 0, GAN_REFERENCE)
+    dummy = tf.data.Dataset.from_tensors(tf.zeros((1,))).repeat()
+    chunk = GAN_REFERENCE["steps_per_call"]
+    model.fit(dummy, epochs=1, steps_per_epoch=chunk, verbose=0)  # trace and warm up
+    start = time.perf_counter()
+    model.fit(dummy, epochs=4, steps_per_epoch=chunk, verbose=0)
+    report("gan_steps_per_s_compiled", 4 * chunk / (time.perf_counter() - start), "steps/s")
+
+    step = tf.function(model.train_step)
+    step(None)
+    start = time.perf_counter()
+    for _ in range(500):
+        step(None)
+    report("gan_steps_per_s_tf_function", 500 / (time.perf_counter() - start), "steps/s")
+
+    model.train_step(None)
+    start = time.perf_counter()
+    for _ in range(50):
+        model.train_step(None)
+    report("gan_steps_per_s_eager", 50 / (time.perf_counter() - start), "steps/s")
+
+
+def grid_wall_times() -> None:
+    """Wall time of the last smoke and full GAN grids, summed from Snakemake's per-job benchmark files."""
+    for name in ("gan",):
+        files = list(Path(REPO, "benchmarks", "results", name).rglob("*.tsv"))
+        if files:
+            total = sum(float(next(csv.DictReader(open(f), delimiter="\t"))["s"]) for f in files)
+            report(f"gan_grid_job_seconds_last_run ({len(files)} trainings)", total, "s")
+
+
 if __name__ == "__main__":
+    gan_steps()
     objective_evaluations()
     exact_pipeline("config/smoke.yaml")
     exact_pipeline("config/config.yaml")

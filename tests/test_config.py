@@ -74,13 +74,14 @@ BAD = [
      "targets.bimodal_1d.covariances[0]", ["1 x 1"]),
     ("cov-ragged", "targets/trimodal_2d/covariances/2", [[0.5, 0.0], [0.5]],
      "targets.trimodal_2d.covariances[2]", ["2 x 2"]),
-    ("unknown-top-level", "gan", {"steps": 1}, "gan", ["unknown key 'gan'", "seed, targets, exact, figures"]),
+    ("unknown-top-level", "gans", {"steps": 1}, "gans",
+     ["unknown key 'gans'", "seed, targets, exact, gan, figures"]),
     ("unknown-target-key", "targets/bimodal_1d/mean", [0.0], "targets.bimodal_1d.mean",
      ["unknown key 'mean'", "kind, weights, means, covariances"]),
     ("unknown-exact-key", "exact/tolerance", 1e-8, "exact.tolerance",
      ["quadrature_points_per_sd", "pi_grid"]),
-    ("unknown-figure", "figures/gan-grid", {}, "figures.gan-grid",
-     ["unknown key 'gan-grid'", "iclr-fig1", "cramer-bernoulli"]),
+    ("unknown-figure", "figures/gan-grids", {}, "figures.gan-grids",
+     ["unknown key 'gan-grids'", "iclr-fig1", "cramer-bernoulli, gan-grid"]),
     ("unknown-figure-setting", "figures/w-vs-kl/n", 3, "figures.w-vs-kl.n", ["unknown key 'n'", "(none"]),
     ("string-for-number", "figures/iclr-fig1/mmd_bandwidth", "1e-3", "figures.iclr-fig1.mmd_bandwidth",
      ["expected number", "string"]),
@@ -125,6 +126,75 @@ BAD = [
      ["(0, 1)"]),
     ("tv-p-zero", "figures/tv-trials/p", 0, "figures.tv-trials.p", ["(0, 1)"]),
     ("figure-null", "figures/update-rules", None, "figures.update-rules", ["expected object", "null"]),
+    # ------------------------------------------------------------- gan section
+    ("gan-unknown-key", "gan/epochs", 10, "gan.epochs",
+     ["unknown key 'epochs'", "device, threads, pi_mode, steps, steps_per_call, batch_size", "grid"]),
+    ("gan-missing-grid", "gan/grid", DELETE, "gan.grid", ["missing required key 'grid'", "device"]),
+    ("gan-device-enum", "gan/device", "tpu", "gan.device", ["'tpu'", "values cpu, gpu"]),
+    ("gan-pi_mode-enum", "gan/pi_mode", "mixed", "gan.pi_mode", ["'mixed'", "values weights, batch"]),
+    ("gan-threads-zero", "gan/threads", 0, "gan.threads", ["integer >= 1"]),
+    ("gan-batch_size-float", "gan/batch_size", 128.5, "gan.batch_size", ["expected integer"]),
+    ("gan-snapshots-zero", "gan/n_snapshot_samples", 0, "gan.n_snapshot_samples", ["integer >= 1"]),
+    ("gan-steps-not-multiple", "gan/steps", 6100, "gan.steps",
+     ["6100 is not a multiple of steps_per_call=500", "a multiple of 500, nearest 6000 or 6500"]),
+    ("gan-steps-below-chunk", "gan/steps", 300, "gan.steps", ["steps_per_call=500", "nearest 500 "]),
+    ("gan-steps_per_call-zero", "gan/steps_per_call", 0, "gan.steps_per_call", ["integer >= 1"]),
+    ("gan-generator-unknown-key", "gan/generator/layers", 3, "gan.generator.layers",
+     ["unknown key 'layers'", "latent_dim, hidden, depth, flow_layers"]),
+    ("gan-latent-zero", "gan/generator/latent_dim", 0, "gan.generator.latent_dim", ["integer >= 1"]),
+    ("gan-lr-zero", "gan/optimizer/d_learning_rate", 0.0, "gan.optimizer.d_learning_rate", ["number > 0"]),
+    ("gan-lr-negative", "gan/optimizer/g_learning_rate", -1e-3, "gan.optimizer.g_learning_rate", ["number > 0"]),
+    ("gan-beta1-one", "gan/optimizer/beta_1", 1.0, "gan.optimizer.beta_1", ["number in [0, 1)"]),
+    ("gan-beta1-negative", "gan/optimizer/beta_1", -0.1, "gan.optimizer.beta_1", ["number in [0, 1)"]),
+    ("gan-n_samples-small", "gan/evaluation/n_samples", 9, "gan.evaluation.n_samples", ["integer >= 10"]),
+    ("gan-knn_k-zero", "gan/evaluation/knn_k", 0, "gan.evaluation.knn_k", ["integer >= 1"]),
+    ("gan-knn_k-too-big", "gan/evaluation/knn_k", 2501, "gan.evaluation.knn_k",
+     ["n_samples / 2 = 2500", "integer in [1, 2500]"]),
+    ("gan-grid-empty", "gan/grid", [], "gan.grid", ["0 items", "at least 1 items"]),
+    ("gan-grid-not-list", "gan/grid", {"targets": ["bimodal_1d"]}, "gan.grid", ["expected array"]),
+    ("gan-grid-missing-rules", "gan/grid/0/rules", DELETE, "gan.grid[0].rules",
+     ["missing required key 'rules'", "targets, generators, rules, pi, seeds"]),
+    ("gan-grid-unknown-key", "gan/grid/1/rule", ["kl"], "gan.grid[1].rule",
+     ["unknown key 'rule'", "targets, generators, rules, pi, seeds"]),
+    ("gan-grid-targets-empty", "gan/grid/0/targets", [], "gan.grid[0].targets", ["at least 1 items"]),
+    ("gan-grid-undefined-target", "gan/grid/1/targets", ["iclr_mog10", "nope"], "gan.grid[1].targets[1]",
+     ["undefined target 'nope'", "iclr_mog10, bimodal_1d, trimodal_2d, correlated_2d, swiss_roll"]),
+    ("gan-grid-target-duplicate", "gan/grid/1/targets", ["swiss_roll", "swiss_roll"], "gan.grid[1].targets",
+     ["duplicate items", "unique items"]),
+    ("gan-grid-generator-enum", "gan/grid/1/generators", ["flow", "vae"], "gan.grid[1].generators[1]",
+     ["'vae'", "values gaussian, flow, mlp"]),
+    ("gan-grid-generators-empty", "gan/grid/0/generators", [], "gan.grid[0].generators", ["at least 1 items"]),
+    ("gan-grid-rule-enum", "gan/grid/0/rules", ["minimax", "wasserstein"], "gan.grid[0].rules[1]",
+     ["'wasserstein'", "values minimax, nonsaturating, kl"]),
+    ("gan-grid-rule-duplicate", "gan/grid/0/rules", ["kl", "kl"], "gan.grid[0].rules",
+     ["duplicate items", "unique items"]),
+    ("gan-grid-pi-one", "gan/grid/0/pi", [0.1, 1.0], "gan.grid[0].pi[1]", ["1.0 is out of range", "(0, 1)"]),
+    ("gan-grid-pi-zero", "gan/grid/0/pi", [0], "gan.grid[0].pi[0]", ["(0, 1)"]),
+    ("gan-grid-pi-scalar", "gan/grid/1/pi", 0.5, "gan.grid[1].pi", ["expected array", "number 0.5"]),
+    ("gan-grid-pi-empty", "gan/grid/1/pi", [], "gan.grid[1].pi", ["at least 1 items"]),
+    ("gan-grid-pi-duplicate", "gan/grid/0/pi", [0.1, 0.3, 0.10], "gan.grid[0].pi[2]",
+     ["duplicate value 0.1 (same as pi[0])", "distinct values"]),
+    ("gan-grid-seed-duplicate", "gan/grid/0/seeds", [0, 1, 1], "gan.grid[0].seeds[2]",
+     ["duplicate value 1 (same as seeds[1])", "distinct values"]),
+    ("gan-grid-seed-negative", "gan/grid/0/seeds", [0, -1], "gan.grid[0].seeds[1]", ["integer >= 0"]),
+    ("gan-grid-seed-float", "gan/grid/0/seeds", [0, 1.5], "gan.grid[0].seeds[1]", ["expected integer"]),
+    # ------------------------------------------------------------- figures.gan-grid
+    ("gan-grid-figure-without-gan", "gan", DELETE, "figures.gan-grid", ["needs a `gan` section"]),
+    ("gan-grid-figure-unknown-setting", "figures/gan-grid/target", "bimodal_1d", "figures.gan-grid.target",
+     ["unknown key 'target'", "heatmap_target, heatmap_generator"]),
+    ("gan-grid-figure-missing-generator", "figures/gan-grid/heatmap_generator", DELETE,
+     "figures.gan-grid.heatmap_generator", ["missing required key", "heatmap_target, heatmap_generator"]),
+    ("heatmap-target-undefined", "figures/gan-grid/heatmap_target", "nope", "figures.gan-grid.heatmap_target",
+     ["undefined target 'nope'", "iclr_mog10, bimodal_1d, trimodal_2d, correlated_2d, swiss_roll"]),
+    ("heatmap-target-not-trained", "figures/gan-grid/heatmap_target", "trimodal_2d",
+     "figures.gan-grid.heatmap_target", ["'trimodal_2d' is in no `gan.grid` entry",
+                                         "targets trained in `gan.grid`: bimodal_1d, iclr_mog10, swiss_roll"]),
+    ("heatmap-generator-enum", "figures/gan-grid/heatmap_generator", "vae", "figures.gan-grid.heatmap_generator",
+     ["'vae'", "values gaussian, flow, mlp"]),
+    # config.yaml trains only flow and mlp on iclr_mog10; the heatmap asks for gaussian
+    ("heatmap-generator-not-trained", "figures/gan-grid/heatmap_target", "iclr_mog10",
+     "figures.gan-grid.heatmap_generator", ["'gaussian' is not trained on 'iclr_mog10'",
+                                            "generators trained on 'iclr_mog10': flow, mlp"]),
 ]
 
 
@@ -139,6 +209,90 @@ def test_bad_config(config, schema, key, value, path, needles):
     assert "allowed" in msg
     for needle in needles:
         assert needle in msg, msg
+
+
+# Cases that need several edits: (case id, [(key, value), ...], dotted path, substrings)
+BAD_MULTI = [
+    ("batch-pi-no-real", [("gan/pi_mode", "batch"), ("gan/grid/0/pi", [0.5, 0.0009])], "gan.grid[0].pi[1]",
+     ["0 real and 512 generated", "2 * batch_size = 512", "1 <= round(512 * pi) <= 511",
+      "pi in (0.000976562, 0.999023)"]),
+    ("batch-pi-no-generated", [("gan/pi_mode", "batch"), ("gan/batch_size", 8), ("gan/grid/1/pi", [0.97])],
+     "gan.grid[1].pi[0]", ["16 real and 0 generated", "1 <= round(16 * pi) <= 15", "pi in (0.03125, 0.96875)"]),
+    # round-half-to-even, as in gandiv.gan.batch_sizes: round(0.5) == 0
+    ("batch-pi-half-sample", [("gan/pi_mode", "batch"), ("gan/batch_size", 1), ("gan/grid/0/pi", [0.125])],
+     "gan.grid[0].pi[0]", ["0 real and 2 generated", "pi in (0.25, 0.75)"]),
+    ("steps-chunk-mismatch", [("gan/steps", 1000), ("gan/steps_per_call", 300)], "gan.steps",
+     ["1000 is not a multiple of steps_per_call=300", "nearest 900 or 1200"]),
+    ("heatmap-target-outside-figure-list", [("figures/gan-grid/heatmap_target", "swiss_roll"),
+                                            ("figures/gan-grid/heatmap_generator", "gaussian")],
+     "figures.gan-grid.heatmap_generator", ["generators trained on 'swiss_roll': flow, mlp"]),
+]
+
+
+@pytest.mark.parametrize("edits, path, needles", [c[1:] for c in BAD_MULTI], ids=[c[0] for c in BAD_MULTI])
+def test_bad_config_multi(config, schema, edits, path, needles):
+    for key, value in edits:
+        _set(config, key, value)
+    with pytest.raises(ConfigError) as info:
+        validate_config(config, schema)
+    msg = str(info.value)
+    assert info.value.path == path, msg
+    assert f"config key '{path}'" in msg and "allowed" in msg
+    for needle in needles:
+        assert needle in msg, msg
+
+
+def test_batch_pi_boundaries_accepted(config, schema):
+    # 2 * 256 * 0.001 = 0.512 -> 1 real sample; 0.999 -> 511.488 -> 511 real, 1 generated
+    _set(config, "gan/pi_mode", "batch")
+    _set(config, "gan/grid/0/pi", [0.001, 0.5, 0.999])
+    assert validate_config(config, schema)["gan"]["grid"][0]["pi"] == [0.001, 0.5, 0.999]
+
+
+def test_gan_target_dimension(config, schema, monkeypatch):
+    # every current target kind is 1-D or 2-D (the schema caps vectors at 2); guard for future kinds
+    import gandiv.config as cfgmod
+
+    real = cfgmod.target_dim
+    monkeypatch.setattr(cfgmod, "target_dim", lambda t: 3 if t.get("kind") == "swiss_roll" else real(t))
+    with pytest.raises(ConfigError) as info:
+        validate_config(config, schema)
+    assert info.value.path == "gan.grid[1].targets[1]"
+    assert "'swiss_roll' is 3-D" in str(info.value)
+    assert "allowed: a 1-D or 2-D target: iclr_mog10, bimodal_1d" in str(info.value)
+
+
+def test_config_without_gan_validates(config, schema):
+    del config["gan"], config["figures"]["gan-grid"]
+    out = validate_config(config, schema)
+    assert "gan" not in out and "gan-grid" not in out["figures"]
+
+
+def test_gan_defaults_filled(config, schema):
+    for key in ("gan/device", "gan/threads", "gan/pi_mode", "gan/optimizer", "gan/generator/latent_dim",
+                "gan/discriminator", "gan/evaluation/knn_k"):
+        _set(config, key, DELETE)
+    before = copy.deepcopy(config)
+    out = validate_config(config, schema)["gan"]
+    assert config == before
+    assert (out["device"], out["threads"], out["pi_mode"]) == ("cpu", 1, "weights")
+    assert out["optimizer"] == {"d_learning_rate": 1e-3, "g_learning_rate": 1e-3, "beta_1": 0.5}
+    assert out["generator"] == {"latent_dim": 4, "hidden": 64, "depth": 2, "flow_layers": 4}
+    assert out["discriminator"] == {"hidden": 64, "depth": 2}
+    assert out["evaluation"] == {"n_samples": 5000, "knn_k": 5}
+    # only `grid` is required: a minimal section gets every other key from the schema
+    minimal = {"grid": [{"targets": ["bimodal_1d"], "generators": ["gaussian"], "rules": ["kl"], "pi": [0.5],
+                         "seeds": [0]}]}
+    config["gan"] = minimal
+    out = validate_config(config, schema)["gan"]
+    assert (out["steps"], out["steps_per_call"], out["batch_size"], out["n_snapshot_samples"]) == (6000, 500, 256, 512)
+    assert minimal == {"grid": minimal["grid"]}  # input not mutated
+
+
+def test_schema_gan_rules_match_code(schema):
+    from gandiv.gan_theory import UpdateRule
+
+    assert schema["$defs"]["gan_rule"]["enum"] == [r.value for r in UpdateRule]
 
 
 def test_defaults_filled(config, schema):

@@ -16,7 +16,7 @@ import yaml
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 WEIGHT_TOL = 1e-9
 # Figure keys whose values name entries of `targets` (a string or a list of strings).
-TARGET_REF_KEYS = ("target", "targets", "mixture_target")
+TARGET_REF_KEYS = ("target", "targets", "mixture_target", "heatmap_target")
 
 
 class ConfigError(ValueError):
@@ -46,7 +46,9 @@ def validate_config(config: dict, schema: dict) -> dict:
     _check_finite(filled, "")
     _check_targets(filled["targets"])
     _check_exact(filled["exact"])
-    _check_figures(filled["figures"], filled["targets"])
+    if "gan" in filled:
+        _check_gan(filled["gan"], filled["targets"])
+    _check_figures(filled["figures"], filled["targets"], filled.get("gan"))
     return filled
 
 
@@ -217,8 +219,55 @@ def _check_exact(exact: dict) -> None:
                           "number in (0, 0.1)")
 
 
-def _check_figures(figures: dict, targets: dict) -> None:
+def _check_gan(gan: dict, targets: dict) -> None:
+    """GAN settings the schema cannot express: step chunking, batch composition, grid references, duplicates."""
+    steps, chunk = gan["steps"], gan["steps_per_call"]
+    if steps % chunk:
+        lo, hi = steps // chunk * chunk, (steps // chunk + 1) * chunk
+        nearest = f"{lo} or {hi}" if lo else f"{hi}"
+        raise ConfigError("gan.steps", f"{steps} is not a multiple of steps_per_call={chunk}",
+                          f"a multiple of {chunk}, nearest {nearest} (or change steps_per_call)")
+    ev = gan["evaluation"]
+    if ev["n_samples"] < 2 * ev["knn_k"]:
+        raise ConfigError("gan.evaluation.knn_k", f"{ev['knn_k']} exceeds n_samples / 2 = {ev['n_samples'] / 2:g}",
+                          f"integer in [1, {ev['n_samples'] // 2}] (n_samples >= 2 * knn_k)")
+    names = ", ".join(targets)
+    n_batch = 2 * gan["batch_size"]
+    for i, entry in enumerate(gan["grid"]):
+        p = f"gan.grid[{i}]"
+        for j, ref in enumerate(entry["targets"]):
+            if ref not in targets:
+                raise ConfigError(f"{p}.targets[{j}]", f"undefined target {ref!r}",
+                                  f"targets defined in `targets`: {names}")
+            d = target_dim(targets[ref])
+            if d not in (1, 2):
+                ok = [n for n, t in targets.items() if target_dim(t) in (1, 2)]
+                raise ConfigError(f"{p}.targets[{j}]", f"target {ref!r} is {d}-D",
+                                  "a 1-D or 2-D target: " + (", ".join(ok) or "none defined"))
+        for key in ("pi", "seeds"):
+            seen = {}
+            for j, value in enumerate(entry[key]):
+                if value in seen:
+                    raise ConfigError(f"{p}.{key}[{j}]", f"duplicate value {value!r} (same as {key}[{seen[value]}])",
+                                      "distinct values within one grid entry")
+                seen[value] = j
+        if gan["pi_mode"] == "batch":
+            for j, pi in enumerate(entry["pi"]):
+                n_real = int(round(n_batch * pi))  # as gandiv.gan.batch_sizes
+                if not 1 <= n_real <= n_batch - 1:
+                    raise ConfigError(
+                        f"{p}.pi[{j}]",
+                        f"pi={pi!r} gives {n_real} real and {n_batch - n_real} generated samples in a batch of "
+                        f"2 * batch_size = {n_batch} (pi_mode batch)",
+                        f"pi with 1 <= round({n_batch} * pi) <= {n_batch - 1}, "
+                        f"i.e. pi in ({0.5 / n_batch:.6g}, {1 - 0.5 / n_batch:.6g})")
+
+
+def _check_figures(figures: dict, targets: dict, gan: dict | None = None) -> None:
     """Figure target references exist and fit the figure (dimension, kind); other cross-key rules."""
+    if "gan-grid" in figures and gan is None:
+        raise ConfigError("figures.gan-grid", "the figure needs a `gan` section, and the config has none",
+                          "gan-grid only together with a top-level `gan` section (or drop the figure)")
     names = ", ".join(targets)
     for fig, settings in figures.items():
         for key in TARGET_REF_KEYS:
@@ -247,3 +296,15 @@ def _check_figures(figures: dict, targets: dict) -> None:
             raise ConfigError("figures.kl-fit-gaussian2d.batch_size",
                               f"{f['batch_size']} exceeds n_samples={f['n_samples']}",
                               f"integer in [1, {f['n_samples']}]")
+    if "gan-grid" in figures:
+        f = figures["gan-grid"]
+        ref, kind = f["heatmap_target"], f["heatmap_generator"]
+        trained = [t for e in gan["grid"] for t in e["targets"]]
+        if ref not in trained:
+            raise ConfigError("figures.gan-grid.heatmap_target", f"target {ref!r} is in no `gan.grid` entry",
+                              "targets trained in `gan.grid`: " + ", ".join(dict.fromkeys(trained)))
+        kinds = [g for e in gan["grid"] if ref in e["targets"] for g in e["generators"]]
+        if kind not in kinds:
+            raise ConfigError("figures.gan-grid.heatmap_generator",
+                              f"generator {kind!r} is not trained on {ref!r} in any `gan.grid` entry",
+                              f"generators trained on {ref!r}: " + ", ".join(dict.fromkeys(kinds)))

@@ -67,7 +67,7 @@ class FitProblem:
         lo, hi = self.target.means.min(axis=0), self.target.means.max(axis=0)
         spacing = min(a[1] - a[0] for a in self.grid.axes)
         extent = float(np.max(self.grid.points.max(axis=0) - self.grid.points.min(axis=0)))
-        log_lo, log_hi = np.log(4.0 * spacing), np.log(extent / 8.0)
+        log_lo, log_hi = np.log(2.0 * spacing), np.log(extent / 8.0)  # >= 2 grid points per sd
         mean_bounds = [(float(a) - 1.0, float(b) + 1.0) for a, b in zip(lo, hi)]
         n_scale = self.family.n_scale
         if self.family.kind.value == "full":

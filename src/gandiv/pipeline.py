@@ -13,6 +13,9 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from .catalogue import load_catalogue
 from .config import pi_grid
 from .densities import target_from_config
@@ -109,3 +112,65 @@ def build_report(config_path: str, verdict_paths: list[str], figure_dir: str, lo
     html = render_report(catalogue, verdicts, Path(figure_dir), collect_header(config_path, log_dir))
     _atomic_text(out_html, html)
 
+
+
+def train_gan_job(config: dict, target_name: str, generator: str, rule: str, pi: float, seed: int, threads: int,
+                  outputs: dict) -> None:
+    """Train one GAN and write weights, history, fixed-z snapshots and a status record."""
+    from .training import configure_tensorflow, train_gan
+
+    settings = config["gan"]
+    configure_tensorflow(threads, settings["device"] == "gpu")
+    target = target_from_config(config["targets"][target_name])
+    log.info("training %s / %s / %s / pi=%g / seed=%d for %d steps", target_name, generator, rule, pi, seed,
+             settings["steps"])
+    result = train_gan(target, generator, rule, pi, seed, settings)
+    if result.diverged:
+        log.warning("diverged at step %d; keeping the last finite state (step %d)", result.diverged_at,
+                    result.steps_done)
+    log.info("%d steps in %.1f s (%.0f steps/s)", result.steps_done, result.wall_s,
+             result.steps_done / max(result.wall_s, 1e-9))
+    for name, network in (("generator", result.model.generator), ("discriminator", result.model.discriminator)):
+        path = Path(outputs[name])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"tmp-{path.name}")
+        network.save_weights(tmp)
+        os.replace(tmp, path)
+    result.history.to_csv(f"{outputs['history']}.tmp", index=False, float_format="%.8g")
+    os.replace(f"{outputs['history']}.tmp", outputs["history"])
+    with open(f"{outputs['snapshots']}.tmp", "wb") as handle:
+        np.savez(handle, steps=np.array(result.snapshot_steps), samples=result.snapshots,
+                 noise=result.fixed_noise)
+    os.replace(f"{outputs['snapshots']}.tmp", outputs["snapshots"])
+    status = {"target": target_name, "generator": generator, "rule": rule, "pi": pi, "seed": seed,
+              "diverged": result.diverged, "diverged_at": result.diverged_at, "steps_done": result.steps_done,
+              "wall_s": result.wall_s}
+    _atomic_text(outputs["status"], json.dumps(status, indent=2) + "\n")
+
+
+def evaluate_gan_job(config: dict, target_name: str, generator: str, run_dirs: list[str], threads: int,
+                     out_csv: str) -> None:
+    """Exact and estimated divergences of every trained GAN of one (target, generator) group."""
+    from .gan_eval import evaluate_run
+    from .training import build_model, configure_tensorflow
+
+    settings = config["gan"]
+    configure_tensorflow(threads, settings["device"] == "gpu")
+    target = target_from_config(config["targets"][target_name])
+    frames = []
+    for run_dir in run_dirs:
+        status = json.loads((Path(run_dir) / "status.json").read_text())
+        model = build_model(target, generator, status["rule"], status["pi"], status["seed"], settings)
+        model.generator.load_weights(Path(run_dir) / "generator.weights.h5")
+        model.discriminator.load_weights(Path(run_dir) / "discriminator.weights.h5")
+        rows = evaluate_run(target, model, generator, status["pi"], settings["evaluation"]["n_samples"],
+                            settings["evaluation"]["knn_k"], status["seed"])
+        frame = pd.DataFrame(rows)
+        for key in ("seed", "pi", "rule", "generator", "target"):
+            frame.insert(0, key, status[key])
+        frame.insert(5, "diverged", status["diverged"])
+        frames.append(frame)
+        log.info("evaluated %s", run_dir)
+    table = pd.concat(frames, ignore_index=True)
+    table.to_csv(f"{out_csv}.tmp", index=False, float_format="%.10g")
+    os.replace(f"{out_csv}.tmp", out_csv)

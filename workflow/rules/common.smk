@@ -1,5 +1,6 @@
 # Config validation and helpers shared by every stage.
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -31,6 +32,41 @@ def tracked_config(*keys):
     return {key: config[key] for key in keys}
 
 
+# ---------------------------------------------------------------- GAN grid
+
+GAN = config.get("gan")
+GAN_RUN = "results/gan/{target}/{generator}/{update_rule}/pi{pi}/seed{seed}"
+GAN_THREADS = GAN["threads"] if GAN else 1
+GAN_GPUS = 1 if GAN and GAN["device"] == "gpu" else 0
+GAN_ENV = "../../envs/gan-gpu.yaml" if GAN_GPUS else "../../envs/gan.yaml"
+
+
+def gan_training_config():
+    """Everything in the `gan` section that changes a training (evaluation settings do not)."""
+    return {key: value for key, value in GAN.items() if key not in ("grid", "evaluation", "threads")}
+
+
+def gan_runs(target=None, generator=None):
+    """Every training of the grid as wildcard values, optionally for one target and generator."""
+    runs = []
+    for entry in GAN["grid"] if GAN else []:
+        for t, g, r, pi, seed in itertools.product(entry["targets"], entry["generators"], entry["rules"],
+                                                   entry["pi"], entry["seeds"]):
+            run = {"target": t, "generator": g, "update_rule": r, "pi": f"{pi:g}", "seed": str(seed)}
+            if (target in (None, t)) and (generator in (None, g)) and run not in runs:
+                runs.append(run)
+    return runs
+
+
+def run_dir(run):
+    return GAN_RUN.format(**run)
+
+
+def gan_groups():
+    """(target, generator) pairs with at least one training."""
+    return sorted({(run["target"], run["generator"]) for run in gan_runs()})
+
+
 def enabled_figures():
     """Figure ids the config asks for, in config order."""
     return list(config["figures"])
@@ -51,4 +87,6 @@ def figure_inputs(wildcards):
             inputs[f"{target}_path"] = f"{base}/path.csv"
             inputs[f"{target}_summary"] = f"{base}/summary.json"
         return inputs
+    if wildcards.figure == "gan-grid":
+        return {f"eval_{t}_{g}": f"results/gan_eval/{t}/{g}.csv" for t, g in gan_groups()}
     return {}

@@ -52,7 +52,7 @@ def verdict(figure_id: str, status: str, summary: str, numbers: list[tuple]) -> 
 
 def builders() -> dict:
     """Figure id -> builder function, for every figure the pipeline can build."""
-    from . import discrete_figures, exact_fits, gan_theory_figures, jspi_figures, ml_from_samples
+    from . import discrete_figures, exact_fits, gan_figures, gan_theory_figures, jspi_figures, ml_from_samples
 
     return {
         "iclr-fig1": exact_fits.iclr_fig1,
@@ -65,4 +65,5 @@ def builders() -> dict:
         "cramer-bernoulli": discrete_figures.cramer_bernoulli,
         "kl-vs-rkl-multimodal": exact_fits.kl_vs_rkl_multimodal,
         "kl-fit-gaussian2d": ml_from_samples.kl_fit_gaussian2d,
+        "gan-grid": gan_figures.gan_grid,
     }

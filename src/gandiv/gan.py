@@ -1,0 +1,120 @@
+"""A GAN whose discriminator sees real data with prior pi, trained with a chosen generator update rule.
+
+Written the keras-io way: a `keras.Model` subclass holding both networks, its
+own `train_step` (one D-step, then one M-step), one optimizer per network and
+metric trackers. `compile(steps_per_execution=K)` runs K steps inside one
+compiled call. Real samples are drawn inside the step from the analytic target,
+so the data are fresh every step (the setting of the theory).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from .densities import GaussianMixture
+from .gan_theory import UpdateRule
+
+
+class PiMode(str, Enum):
+    """How the discriminator's prior pi on real data enters its training."""
+
+    WEIGHTS = "weights"  # equal batches, loss weighted pi : 1 - pi
+    BATCH = "batch"  # unweighted loss, real share of the batch = pi
+
+
+def generator_loss(rule: UpdateRule, logit):
+    """The M-step loss on the discriminator's logits of generated samples (see gan_theory)."""
+    if rule is UpdateRule.MINIMAX:
+        return -ops.mean(ops.softplus(logit))  # log(1 - D)
+    if rule is UpdateRule.NONSATURATING:
+        return ops.mean(ops.softplus(-logit))  # -log D
+    if rule is UpdateRule.KL:
+        return -ops.mean(logit)  # log((1 - D) / D)
+    raise ValueError(f"unknown update rule {rule!r}")
+
+
+def discriminator_loss(real_logit, fake_logit, pi: float, mode: PiMode):
+    """Binary cross-entropy on logits whose minimiser is logit D* = log(pi p / ((1-pi) q))."""
+    real_term, fake_term = ops.softplus(-real_logit), ops.softplus(fake_logit)
+    if mode is PiMode.WEIGHTS:
+        return pi * ops.mean(real_term) + (1.0 - pi) * ops.mean(fake_term)
+    return ops.mean(ops.concatenate([real_term, fake_term], axis=0))
+
+
+def batch_sizes(batch_size: int, pi: float, mode: PiMode) -> tuple[int, int]:
+    """(real, generated) samples per D-step: equal for weights, pi-proportional for batch composition."""
+    if mode is PiMode.WEIGHTS:
+        return batch_size, batch_size
+    n_real = int(round(2 * batch_size * pi))
+    if not 0 < n_real < 2 * batch_size:
+        raise ValueError(f"pi={pi} leaves no real or no generated sample in a batch of {2 * batch_size}")
+    return n_real, 2 * batch_size - n_real
+
+
+class MixtureSampler:
+    """Draws from a Gaussian mixture inside the compiled step (categorical component, then affine noise)."""
+
+    def __init__(self, target: GaussianMixture, seed: int):
+        self.log_weights = np.log(target.weights).astype("float32")[None]
+        self.means = target.means.astype("float32")
+        self.chols = np.linalg.cholesky(target.covariances).astype("float32")
+        self.dim = target.dim
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def sample(self, n: int):
+        component = ops.reshape(keras.random.categorical(self.log_weights, n, seed=self.seed_generator), (-1,))
+        noise = keras.random.normal((n, self.dim), seed=self.seed_generator)
+        chol = ops.take(self.chols, component, axis=0)
+        return ops.take(self.means, component, axis=0) + ops.einsum("nij,nj->ni", chol, noise)
+
+
+class AdversarialModel(keras.Model):
+    """Generator G(z) and discriminator logit D(x) trained against each other."""
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, target: GaussianMixture, latent_dim: int,
+                 rule: UpdateRule, pi: float, pi_mode: PiMode, batch_size: int, seed: int, **kwargs):
+        super().__init__(**kwargs)
+        self.generator, self.discriminator = generator, discriminator
+        self.sampler = MixtureSampler(target, seed)
+        self.latent_dim, self.rule, self.pi, self.pi_mode = latent_dim, rule, pi, pi_mode
+        self.n_real, self.n_fake = batch_sizes(batch_size, pi, pi_mode)
+        self.batch_size = batch_size
+        self.noise_seed = keras.random.SeedGenerator(seed + 1)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in
+                         ("d_loss", "g_loss", "real_logit", "fake_logit")}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def compile(self, d_optimizer, g_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+
+    def noise(self, n):
+        return keras.random.normal((n, self.latent_dim), seed=self.noise_seed)
+
+    def train_step(self, data):
+        real = self.sampler.sample(self.n_real)
+        with tf.GradientTape() as tape:
+            real_logit = self.discriminator(real, training=True)
+            fake_logit = self.discriminator(self.generator(self.noise(self.n_fake), training=True), training=True)
+            d_loss = discriminator_loss(real_logit, fake_logit, self.pi, self.pi_mode)
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
+
+        with tf.GradientTape() as tape:
+            logit = self.discriminator(self.generator(self.noise(self.batch_size), training=True), training=True)
+            g_loss = generator_loss(self.rule, logit)
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply(grads, self.generator.trainable_weights)
+
+        for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("real_logit", ops.mean(real_logit)),
+                            ("fake_logit", ops.mean(fake_logit))):
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}

@@ -1,0 +1,77 @@
+"""Generators and discriminators: Gaussian (exact density), normalising flow (exact density), MLP (samples only)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import keras
+import numpy as np
+from keras import ops
+
+from .densities import GaussianMixture, gaussian
+
+
+class GeneratorKind(str, Enum):
+    GAUSSIAN = "gaussian"  # location-scale: mean and Cholesky factor
+    FLOW = "flow"  # RealNVP-style flow (2-D) or monotone flow (1-D)
+    MLP = "mlp"  # the usual GAN generator; no density
+
+
+def _dense(units: int, seed: int, activation=None, name=None):
+    return keras.layers.Dense(units, activation=activation, name=name,
+                              kernel_initializer=keras.initializers.GlorotUniform(seed=seed))
+
+
+def mlp(dim_in: int, dim_out: int, hidden: int, depth: int, seed: int, name: str) -> keras.Sequential:
+    """depth hidden ReLU layers of `hidden` units, then a linear output layer; seeded initialisation."""
+    layers = [keras.Input((dim_in,))]
+    layers += [_dense(hidden, seed + i, "relu") for i in range(depth)]
+    layers.append(_dense(dim_out, seed + depth))
+    return keras.Sequential(layers, name=name)
+
+
+class GaussianGenerator(keras.Model):
+    """x = mu + L z with L lower-triangular (log-diagonal parametrised), so Q = N(mu, L L^T) exactly."""
+
+    def __init__(self, dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = dim
+        self.mean = self.add_weight(shape=(dim,), initializer="zeros", name="mean")
+        self.chol_raw = self.add_weight(shape=(dim, dim), initializer="zeros", name="chol_raw")
+        self.lower = np.tril(np.ones((dim, dim), dtype="float32"), -1)
+        self.diag = np.eye(dim, dtype="float32")
+
+    def cholesky(self):
+        return self.chol_raw * self.lower + ops.exp(self.chol_raw) * self.diag
+
+    def call(self, z):
+        return self.mean + ops.matmul(z, ops.transpose(self.cholesky()))
+
+    def density(self) -> GaussianMixture:
+        chol = np.asarray(ops.convert_to_numpy(self.cholesky()), dtype=float)
+        return gaussian(np.asarray(ops.convert_to_numpy(self.mean), dtype=float), chol @ chol.T)
+
+
+def make_generator(kind: GeneratorKind, dim: int, latent_dim: int, hidden: int, depth: int, flow_layers: int,
+                   seed: int) -> keras.Model:
+    """A generator network by name; Gaussian and flow generators use latent_dim = dim."""
+    if kind is GeneratorKind.GAUSSIAN:
+        model = GaussianGenerator(dim, name="generator")
+    elif kind is GeneratorKind.FLOW:
+        from .flows import make_flow
+
+        model = make_flow(dim, n_layers=flow_layers, hidden=hidden, depth=depth, seed=seed)
+    else:
+        model = mlp(latent_dim, dim, hidden, depth, seed, name="generator")
+    model(np.zeros((1, latent_dim_for(kind, dim, latent_dim)), dtype="float32"))  # build the weights
+    return model
+
+
+def latent_dim_for(kind: GeneratorKind, dim: int, latent_dim: int) -> int:
+    """Noise dimension: a density-giving generator maps R^d to R^d."""
+    return latent_dim if kind is GeneratorKind.MLP else dim
+
+
+def make_discriminator(dim: int, hidden: int, depth: int, seed: int) -> keras.Sequential:
+    """An MLP returning the logit of D(x) = P(real | x)."""
+    return mlp(dim, 1, hidden, depth, seed + 1000, name="discriminator")

@@ -1,0 +1,107 @@
+"""One GAN training run: configure TensorFlow, train in compiled chunks, keep history and snapshots, catch blow-ups.
+
+A run is fully determined by its settings and seed: on CPU the final weights are
+bit-identical between runs (TensorFlow op determinism, seeded initialisers and
+seeded in-graph sampling).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter; read at import
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from .gan import AdversarialModel, PiMode
+from .gan_theory import UpdateRule
+from .networks import GeneratorKind, latent_dim_for, make_discriminator, make_generator
+
+
+def configure_tensorflow(threads: int, use_gpu: bool) -> None:
+    """Thread counts, op determinism and device choice; call before any TensorFlow op runs."""
+    if not use_gpu:
+        tf.config.set_visible_devices([], "GPU")
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    tf.config.experimental.enable_op_determinism()
+
+
+@dataclass
+class TrainingResult:
+    model: object  # gan.AdversarialModel
+    history: pd.DataFrame
+    snapshot_steps: list[int]
+    snapshots: np.ndarray  # (n_snapshots, n_fixed_z, d) generated samples at fixed noise
+    fixed_noise: np.ndarray
+    diverged: bool
+    diverged_at: int | None
+    steps_done: int
+    wall_s: float
+
+
+def build_model(target, generator_kind: str, rule: str, pi: float, seed: int, settings: dict) -> AdversarialModel:
+    """The compiled GAN for one run; the same call rebuilds it to load saved weights."""
+    keras.utils.set_random_seed(seed)
+    kind = GeneratorKind(generator_kind)
+    gen_settings, disc_settings, opt = settings["generator"], settings["discriminator"], settings["optimizer"]
+    latent_dim = latent_dim_for(kind, target.dim, gen_settings["latent_dim"])
+    generator = make_generator(kind, target.dim, latent_dim, gen_settings["hidden"], gen_settings["depth"],
+                               gen_settings["flow_layers"], seed)
+    discriminator = make_discriminator(target.dim, disc_settings["hidden"], disc_settings["depth"], seed)
+    model = AdversarialModel(generator, discriminator, target, latent_dim, UpdateRule(rule), pi,
+                             PiMode(settings["pi_mode"]), settings["batch_size"], seed)
+    model.compile(d_optimizer=keras.optimizers.Adam(opt["d_learning_rate"], beta_1=opt["beta_1"]),
+                  g_optimizer=keras.optimizers.Adam(opt["g_learning_rate"], beta_1=opt["beta_1"]),
+                  steps_per_execution=settings["steps_per_call"])
+    return model
+
+
+def train_gan(target, generator_kind: str, rule: str, pi: float, seed: int, settings: dict) -> TrainingResult:
+    """Train one GAN; `settings` is the config's `gan` section (network sizes, optimiser, steps)."""
+    model = build_model(target, generator_kind, rule, pi, seed, settings)
+    chunk = settings["steps_per_call"]
+    fixed_noise = np.random.default_rng(seed).standard_normal((settings["n_snapshot_samples"], model.latent_dim))
+    recorder = Recorder(model.generator, fixed_noise.astype("float32"), chunk)
+    dummy = tf.data.Dataset.from_tensors(tf.zeros((1,))).repeat()  # real data are drawn inside train_step
+    start = time.perf_counter()
+    model.fit(dummy, epochs=settings["steps"] // chunk, steps_per_epoch=chunk, verbose=0, shuffle=False,
+              callbacks=[recorder])
+    return TrainingResult(model, pd.DataFrame(recorder.rows), recorder.steps, np.stack(recorder.snapshots),
+                          recorder.fixed_noise, recorder.diverged_at is not None, recorder.diverged_at,
+                          recorder.steps_done, time.perf_counter() - start)
+
+
+class Recorder(keras.callbacks.Callback):
+    """History and fixed-z snapshots after every compiled chunk; stops on NaN/inf.
+
+    On a blow-up the last finite weights are restored, so the saved model is the last good state.
+    """
+
+    def __init__(self, generator, fixed_noise, chunk):
+        super().__init__()
+        self.generator, self.fixed_noise, self.chunk = generator, fixed_noise, chunk
+        self.rows, self.steps, self.snapshots = [], [0], [np.asarray(generator(fixed_noise))]
+        self.good_weights, self.diverged_at, self.steps_done = None, None, 0
+
+    def on_train_begin(self, logs=None):
+        self.good_weights = self.model.get_weights()
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = (epoch + 1) * self.chunk
+        values = {k: float(v) for k, v in (logs or {}).items()}
+        samples = np.asarray(self.generator(self.fixed_noise))
+        if not (all(np.isfinite(list(values.values()))) and np.isfinite(samples).all()):
+            self.diverged_at = step
+            self.model.set_weights(self.good_weights)
+            self.model.stop_training = True
+            return
+        self.rows.append({"step": step, **values})
+        self.steps.append(step)
+        self.snapshots.append(samples)
+        self.good_weights = self.model.get_weights()
+        self.steps_done = step

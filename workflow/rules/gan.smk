@@ -1,0 +1,49 @@
+# GAN trainings over the grid of targets x generators x update rules x pi x seeds, then their divergences.
+
+
+rule gan_train:
+    output:
+        generator=f"{GAN_RUN}/generator.weights.h5",
+        discriminator=f"{GAN_RUN}/discriminator.weights.h5",
+        history=f"{GAN_RUN}/history.csv",
+        snapshots=f"{GAN_RUN}/snapshots.npz",
+        status=f"{GAN_RUN}/status.json",
+    params:
+        tracked=lambda w: tracked_config("seed")
+        | {"gan": gan_training_config(), "target": config["targets"][w.target]},
+    threads: GAN_THREADS
+    resources:
+        gpu=GAN_GPUS,
+    log:
+        f"logs/{GAN_RUN}.log",
+    benchmark:
+        f"benchmarks/{GAN_RUN}.tsv"
+    wildcard_constraints:
+        generator="gaussian|flow|mlp",
+        update_rule="minimax|nonsaturating|kl",
+        pi="[0-9.e-]+",
+        seed="[0-9]+",
+    conda:
+        GAN_ENV
+    script:
+        "../scripts/gan_train.py"
+
+
+rule gan_evaluate:
+    input:
+        statuses=lambda w: [f"{run_dir(run)}/status.json" for run in gan_runs(w.target, w.generator)],
+    output:
+        table="results/gan_eval/{target}/{generator}.csv",
+    params:
+        tracked=lambda w: {"evaluation": config["gan"]["evaluation"]},
+    threads: GAN_THREADS
+    resources:
+        gpu=GAN_GPUS,
+    log:
+        "logs/gan_evaluate/{target}/{generator}.log",
+    benchmark:
+        "benchmarks/gan_evaluate/{target}/{generator}.tsv"
+    conda:
+        GAN_ENV
+    script:
+        "../scripts/gan_evaluate.py"
