@@ -105,14 +105,19 @@ class MonotoneTanh(keras.layers.Layer):
     over the bulk of N(0, 1) (random d_k, c_k).
 
     There is no closed-form inverse. Since |y - a x| <= B = sum_k b_k, the root lies in
-    [(y - B) / a, (y + B) / a]; `bisection_steps` halvings shrink that bracket below float32
-    resolution, then one Newton step polishes the root and carries the gradient (see `inverse`).
+    [(y - B) / a, (y + B) / a]. Each of `search_steps` rounds evaluates the map at
+    `search_points` equispaced interior points at once and keeps the sub-interval holding the
+    root, shrinking the bracket (m + 1)-fold: 14 rounds of 7 points give 2^-42, below float32
+    resolution for any bracket under ~1e4 wide, in a third of the sequential steps (and graph
+    ops) of bisection. One Newton step then polishes the root and carries the gradient.
     """
 
-    def __init__(self, units: int, rng: np.random.Generator, bisection_steps: int = 40, **kwargs):
+    def __init__(self, units: int, rng: np.random.Generator, search_points: int = 7, search_steps: int = 14,
+                 **kwargs):
         super().__init__(**kwargs)
         self.units = units
-        self.bisection_steps = bisection_steps
+        self.search_points = search_points
+        self.search_steps = search_steps
         self._seeds = (_draw_seed(rng), _draw_seed(rng))
 
     def build(self, input_shape):
@@ -142,7 +147,7 @@ class MonotoneTanh(keras.layers.Layer):
     def inverse(self, y):
         """(x, log|dx/dy|) for y of shape (n, 1), the log-derivative of shape (n,).
 
-        The bisection runs on gradient-stopped coefficients. The final Newton step
+        The search runs on gradient-stopped coefficients. The final Newton step
         x = x0 - (f(x0) - y) / f'(x0), with x0 and f'(x0) held constant, leaves the value at the
         root unchanged and has exactly the implicit-function gradient dx = (dy - df) / f'(x).
         """
@@ -150,15 +155,15 @@ class MonotoneTanh(keras.layers.Layer):
         frozen = [ops.stop_gradient(t) for t in coefficients]
         y_frozen = ops.stop_gradient(y)
         a, b = frozen[0], frozen[1]
-        half_width = ops.sum(b) / a
-        bracket = (y_frozen / a - half_width, y_frozen / a + half_width)
-
-        lo, hi = bracket
-        for _ in range(self.bisection_steps):
-            mid = 0.5 * (lo + hi)
-            above = self._map(mid, *frozen) > y_frozen
-            lo, hi = ops.where(above, lo, mid), ops.where(above, mid, hi)
-        x0 = 0.5 * (lo + hi)
+        m = self.search_points
+        offsets = ops.arange(1, m + 1, dtype=y.dtype)
+        width = 2.0 * ops.sum(b) / a
+        lo = y_frozen / a - 0.5 * width
+        for _ in range(self.search_steps):
+            width = width / (m + 1)
+            below = self._map((lo + width * offsets)[..., None], *frozen)[..., 0] <= y_frozen
+            lo = lo + width * ops.sum(ops.cast(below, y.dtype), axis=-1, keepdims=True)
+        x0 = lo + 0.5 * width
         slope = ops.exp(self._log_slope(x0, *frozen))[:, None]
         x = x0 - (self._map(x0, *coefficients) - y) / slope
         return x, -self._log_slope(x, *coefficients)
@@ -225,11 +230,11 @@ class MonotoneFlow1D(_Flow):
     """1-D flow: `n_layers` strictly increasing `MonotoneTanh` maps of `units` steps each, then the
     global affine; expressive enough to turn N(0, 1) into a multimodal density."""
 
-    def __init__(self, n_layers: int = 4, units: int = 32, bisection_steps: int = 40, seed: int = 0, **kwargs):
+    def __init__(self, n_layers: int = 4, units: int = 32, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         rng = np.random.default_rng(seed)
         self.dim = 1
-        self.flow_layers = [MonotoneTanh(units, rng, bisection_steps, dtype=self.dtype_policy)
+        self.flow_layers = [MonotoneTanh(units, rng, dtype=self.dtype_policy)
                             for _ in range(n_layers)]
         self.affine = GlobalAffine(dtype=self.dtype_policy)
         self._build_all(1)

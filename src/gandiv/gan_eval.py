@@ -8,6 +8,7 @@ beside the exact value with its error.
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 from scipy.special import log_expit
 
@@ -19,9 +20,9 @@ from .quadrature import Grid, grid_for
 EVAL_BATCH = 65536
 
 
-def _predict(model, x: np.ndarray) -> np.ndarray:
-    """Run a Keras model on a large array in batches, as float64 numpy."""
-    return np.concatenate([np.asarray(model(x[i:i + EVAL_BATCH].astype("float32")), dtype=float)
+def _batched(fn, x: np.ndarray) -> np.ndarray:
+    """Apply a Keras model (or method) to a large array in batches; float64 numpy out."""
+    return np.concatenate([keras.ops.convert_to_numpy(fn(x[i:i + EVAL_BATCH].astype("float32"))).astype(float)
                            for i in range(0, len(x), EVAL_BATCH)])
 
 
@@ -30,8 +31,7 @@ def model_log_density(generator, kind: str, points: np.ndarray) -> np.ndarray | 
     if kind == "gaussian":
         return generator.density().log_prob(points)
     if kind == "flow":
-        return np.concatenate([np.asarray(generator.log_prob(points[i:i + EVAL_BATCH].astype("float32")),
-                                          dtype=float).reshape(-1) for i in range(0, len(points), EVAL_BATCH)])
+        return _batched(generator.log_prob, points).reshape(-1)
     return None
 
 
@@ -77,11 +77,11 @@ def evaluate_run(target: GaussianMixture, model, kind: str, pi: float, n_samples
     rng = np.random.default_rng(seed + 7919)  # evaluation draws independent of training's
     real = target.sample(n_samples, rng)
     noise = rng.standard_normal((n_samples, model.latent_dim))
-    fake = _predict(model.generator, noise)
+    fake = _batched(model.generator, noise)
     exact = exact_divergences(target, model.generator, kind, pi, fake)
     estimates = {
-        "discriminator": discriminator_estimates(_predict(model.discriminator, real)[:, 0],
-                                                 _predict(model.discriminator, fake)[:, 0], pi),
+        "discriminator": discriminator_estimates(_batched(model.discriminator, real)[:, 0],
+                                                 _batched(model.discriminator, fake)[:, 0], pi),
         "knn": knn_kl_both(real, fake, k=knn_k),
     }
     rows = [{"quantity": name, "method": "exact", "value": value, "exact": value, "error": 0.0}

@@ -85,7 +85,7 @@ class Recorder(keras.callbacks.Callback):
     def __init__(self, generator, fixed_noise, chunk):
         super().__init__()
         self.generator, self.fixed_noise, self.chunk = generator, fixed_noise, chunk
-        self.rows, self.steps, self.snapshots = [], [0], [np.asarray(generator(fixed_noise))]
+        self.rows, self.steps, self.snapshots = [], [0], [keras.ops.convert_to_numpy(generator(fixed_noise))]
         self.good_weights, self.diverged_at, self.steps_done = None, None, 0
 
     def on_train_begin(self, logs=None):
@@ -94,7 +94,7 @@ class Recorder(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         step = (epoch + 1) * self.chunk
         values = {k: float(v) for k, v in (logs or {}).items()}
-        samples = np.asarray(self.generator(self.fixed_noise))
+        samples = keras.ops.convert_to_numpy(self.generator(self.fixed_noise))
         if not (all(np.isfinite(list(values.values()))) and np.isfinite(samples).all()):
             self.diverged_at = step
             self.model.set_weights(self.good_weights)
