@@ -79,11 +79,12 @@ def test_training_is_bit_identical_for_the_same_seed_on_cpu():
     assert not all(np.array_equal(a, b) for a, b in zip(first.model.get_weights(), other.model.get_weights()))
     assert first.history.step.tolist() == [100, 200]
     assert first.snapshots.shape == (3, 32, 1)  # initial state and one snapshot per compiled call
+    assert first.probe_logits.shape == (3, len(first.probe_points))
 
 
 def test_blow_up_restores_the_last_finite_state_and_stops():
     model = build_model(BIMODAL, "gaussian", "kl", 0.5, 0, TINY)
-    recorder = Recorder(model.generator, np.zeros((4, 1), dtype="float32"), chunk=100)
+    recorder = Recorder(model.generator, np.zeros((4, 1), dtype="float32"), 100, np.zeros((5, 1), dtype="float32"))
     recorder.set_model(model)
     recorder.on_train_begin()
     recorder.on_epoch_end(0, {"d_loss": 0.7, "g_loss": 0.1})

@@ -17,6 +17,9 @@ SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "co
 WEIGHT_TOL = 1e-9
 # Figure keys whose values name entries of `targets` (a string or a list of strings).
 TARGET_REF_KEYS = ("target", "targets", "mixture_target", "heatmap_target")
+# GAN figures: (key naming the target, key naming the generator) of their settings.
+GAN_FIGURES = {"gan-grid": ("heatmap_target", "heatmap_generator"), "kl-rule-theory": ("target", "generator"),
+               "density-ratio": ("target", "generator"), "swissroll-kl": ("target", "generator")}
 
 
 class ConfigError(ValueError):
@@ -265,9 +268,10 @@ def _check_gan(gan: dict, targets: dict) -> None:
 
 def _check_figures(figures: dict, targets: dict, gan: dict | None = None) -> None:
     """Figure target references exist and fit the figure (dimension, kind); other cross-key rules."""
-    if "gan-grid" in figures and gan is None:
-        raise ConfigError("figures.gan-grid", "the figure needs a `gan` section, and the config has none",
-                          "gan-grid only together with a top-level `gan` section (or drop the figure)")
+    for fig in GAN_FIGURES:
+        if fig in figures and gan is None:
+            raise ConfigError(f"figures.{fig}", "the figure needs a `gan` section, and the config has none",
+                              f"{fig} only together with a top-level `gan` section (or drop the figure)")
     names = ", ".join(targets)
     for fig, settings in figures.items():
         for key in TARGET_REF_KEYS:
@@ -296,15 +300,30 @@ def _check_figures(figures: dict, targets: dict, gan: dict | None = None) -> Non
             raise ConfigError("figures.kl-fit-gaussian2d.batch_size",
                               f"{f['batch_size']} exceeds n_samples={f['n_samples']}",
                               f"integer in [1, {f['n_samples']}]")
-    if "gan-grid" in figures:
-        f = figures["gan-grid"]
-        ref, kind = f["heatmap_target"], f["heatmap_generator"]
-        trained = [t for e in gan["grid"] for t in e["targets"]]
-        if ref not in trained:
-            raise ConfigError("figures.gan-grid.heatmap_target", f"target {ref!r} is in no `gan.grid` entry",
-                              "targets trained in `gan.grid`: " + ", ".join(dict.fromkeys(trained)))
-        kinds = [g for e in gan["grid"] if ref in e["targets"] for g in e["generators"]]
-        if kind not in kinds:
-            raise ConfigError("figures.gan-grid.heatmap_generator",
-                              f"generator {kind!r} is not trained on {ref!r} in any `gan.grid` entry",
-                              f"generators trained on {ref!r}: " + ", ".join(dict.fromkeys(kinds)))
+    for fig, (target_key, generator_key) in GAN_FIGURES.items():
+        if fig in figures:
+            _check_trained(fig, figures[fig], target_key, generator_key, gan, targets)
+
+
+def _check_trained(fig: str, f: dict, target_key: str, generator_key: str, gan: dict, targets: dict) -> None:
+    """A GAN figure's target and generator (and, where named, rule, pi and seed) are trained in `gan.grid`."""
+    ref, kind = f[target_key], f.get(generator_key, "gaussian")
+    trained = [t for e in gan["grid"] for t in e["targets"]]
+    if ref not in trained:
+        raise ConfigError(f"figures.{fig}.{target_key}", f"target {ref!r} is in no `gan.grid` entry",
+                          "targets trained in `gan.grid`: " + ", ".join(dict.fromkeys(trained)))
+    entries = [e for e in gan["grid"] if ref in e["targets"]]
+    kinds = [g for e in entries for g in e["generators"]]
+    if kind not in kinds:
+        raise ConfigError(f"figures.{fig}.{generator_key}",
+                          f"generator {kind!r} is not trained on {ref!r} in any `gan.grid` entry",
+                          f"generators trained on {ref!r}: " + ", ".join(dict.fromkeys(kinds)))
+    if fig in ("kl-rule-theory", "density-ratio") and target_dim(targets[ref]) != 1:
+        raise ConfigError(f"figures.{fig}.{target_key}", f"target {ref!r} is {target_dim(targets[ref])}-D",
+                          "a 1-D target trained in `gan.grid`")
+    entries = [e for e in entries if kind in e["generators"]]
+    for key, field in (("rule", "rules"), ("pi", "pi"), ("seed", "seeds")):
+        if key in f and not any(f[key] in e[field] for e in entries):
+            options = ", ".join(str(v) for v in dict.fromkeys(v for e in entries for v in e[field]))
+            raise ConfigError(f"figures.{fig}.{key}", f"{f[key]!r} is not trained for {ref!r} with {kind!r}",
+                              f"values in `gan.grid` for that target and generator: {options}")

@@ -91,6 +91,12 @@ def evaluate_run(target: GaussianMixture, model, kind: str, pi: float, n_samples
             truth = exact.get(name, np.nan)
             rows.append({"quantity": name, "method": method, "value": float(value), "exact": truth,
                          "error": float(value) - truth})
+    if kind == "gaussian":  # the fitted parameters, for comparison with the theory's stationary points
+        q = model.generator.density()
+        rows += [{"quantity": f"generator_mean_{i}", "method": "parameters", "value": float(v), "exact": np.nan,
+                  "error": np.nan} for i, v in enumerate(q.means[0])]
+        rows += [{"quantity": f"generator_cov_{i}{j}", "method": "parameters", "value": float(q.covariances[0, i, j]),
+                  "exact": np.nan, "error": np.nan} for i in range(q.dim) for j in range(q.dim) if j >= i]
     rows += [{"quantity": f"sample_mean_{i}", "method": "samples", "value": float(v), "exact": float(m),
               "error": float(v - m)} for i, (v, m) in enumerate(zip(fake.mean(axis=0), target.mean()))]
     return rows

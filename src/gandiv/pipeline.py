@@ -140,7 +140,7 @@ def train_gan_job(config: dict, target_name: str, generator: str, rule: str, pi:
     os.replace(f"{outputs['history']}.tmp", outputs["history"])
     with open(f"{outputs['snapshots']}.tmp", "wb") as handle:
         np.savez(handle, steps=np.array(result.snapshot_steps), samples=result.snapshots,
-                 noise=result.fixed_noise)
+                 noise=result.fixed_noise, probe_points=result.probe_points, probe_logits=result.probe_logits)
     os.replace(f"{outputs['snapshots']}.tmp", outputs["snapshots"])
     status = {"target": target_name, "generator": generator, "rule": rule, "pi": pi, "seed": seed,
               "diverged": result.diverged, "diverged_at": result.diverged_at, "steps_done": result.steps_done,

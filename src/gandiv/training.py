@@ -38,6 +38,8 @@ class TrainingResult:
     snapshot_steps: list[int]
     snapshots: np.ndarray  # (n_snapshots, n_fixed_z, d) generated samples at fixed noise
     fixed_noise: np.ndarray
+    probe_points: np.ndarray  # (n_probe, d) grid over P's bulk
+    probe_logits: np.ndarray  # (n_snapshots, n_probe) discriminator logit there, at every snapshot
     diverged: bool
     diverged_at: int | None
     steps_done: int
@@ -66,14 +68,22 @@ def train_gan(target, generator_kind: str, rule: str, pi: float, seed: int, sett
     model = build_model(target, generator_kind, rule, pi, seed, settings)
     chunk = settings["steps_per_call"]
     fixed_noise = np.random.default_rng(seed).standard_normal((settings["n_snapshot_samples"], model.latent_dim))
-    recorder = Recorder(model.generator, fixed_noise.astype("float32"), chunk)
+    recorder = Recorder(model.generator, fixed_noise.astype("float32"), chunk, probe_points(target))
     dummy = tf.data.Dataset.from_tensors(tf.zeros((1,))).repeat()  # real data are drawn inside train_step
     start = time.perf_counter()
     model.fit(dummy, epochs=settings["steps"] // chunk, steps_per_epoch=chunk, verbose=0, shuffle=False,
               callbacks=[recorder])
     return TrainingResult(model, pd.DataFrame(recorder.rows), recorder.steps, np.stack(recorder.snapshots),
-                          recorder.fixed_noise, recorder.diverged_at is not None, recorder.diverged_at,
-                          recorder.steps_done, time.perf_counter() - start)
+                          recorder.fixed_noise, recorder.probe_points, np.stack(recorder.probe_logits),
+                          recorder.diverged_at is not None, recorder.diverged_at, recorder.steps_done,
+                          time.perf_counter() - start)
+
+
+def probe_points(target, n_per_axis: int = 41) -> np.ndarray:
+    """A regular grid over P's bulk where the discriminator's logit is recorded through training."""
+    box = target.bounds(3.0)
+    axes = [np.linspace(lo, hi, n_per_axis if target.dim == 2 else 401) for lo, hi in box]
+    return np.stack([m.ravel() for m in np.meshgrid(*axes, indexing="ij")], axis=1).astype("float32")
 
 
 class Recorder(keras.callbacks.Callback):
@@ -82,20 +92,26 @@ class Recorder(keras.callbacks.Callback):
     On a blow-up the last finite weights are restored, so the saved model is the last good state.
     """
 
-    def __init__(self, generator, fixed_noise, chunk):
+    def __init__(self, generator, fixed_noise, chunk, probe_points):
         super().__init__()
-        self.generator, self.fixed_noise, self.chunk = generator, fixed_noise, chunk
+        self.generator, self.fixed_noise, self.chunk, self.probe_points = generator, fixed_noise, chunk, probe_points
         self.rows, self.steps, self.snapshots = [], [0], [keras.ops.convert_to_numpy(generator(fixed_noise))]
+        self.probe_logits = []
         self.good_weights, self.diverged_at, self.steps_done = None, None, 0
+
+    def _probe(self):
+        return keras.ops.convert_to_numpy(self.model.discriminator(self.probe_points))[:, 0]
 
     def on_train_begin(self, logs=None):
         self.good_weights = self.model.get_weights()
+        self.probe_logits.append(self._probe())
 
     def on_epoch_end(self, epoch, logs=None):
         step = (epoch + 1) * self.chunk
         values = {k: float(v) for k, v in (logs or {}).items()}
         samples = keras.ops.convert_to_numpy(self.generator(self.fixed_noise))
-        if not (all(np.isfinite(list(values.values()))) and np.isfinite(samples).all()):
+        logits = self._probe()
+        if not (all(np.isfinite(list(values.values()))) and np.isfinite(samples).all() and np.isfinite(logits).all()):
             self.diverged_at = step
             self.model.set_weights(self.good_weights)
             self.model.stop_training = True
@@ -103,5 +119,6 @@ class Recorder(keras.callbacks.Callback):
         self.rows.append({"step": step, **values})
         self.steps.append(step)
         self.snapshots.append(samples)
+        self.probe_logits.append(logits)
         self.good_weights = self.model.get_weights()
         self.steps_done = step
