@@ -12,14 +12,12 @@ from scipy.stats import norm  # noqa: E402
 
 from gandiv.flows import MonotoneFlow1D, RealNVP, make_flow  # noqa: E402
 
-EPS32 = np.finfo(np.float32).eps  # 1.2e-7
-
-
-def perturbed(dim, dtype="float32", seed=1):
-    """Default-size flow with every weight redrawn as N(0, 0.3^2), so it is far from the identity."""
+def perturbed(dim, dtype="float32", seed=1, keep_init=False):
+    """Default-size flow with every weight redrawn as N(0, 0.3^2), so it is far from the identity
+    (or, with keep_init, the seeded initial weights plus N(0, 0.3^2) noise)."""
     flow = make_flow(dim, dtype=dtype)
     rng = np.random.default_rng(seed)
-    flow.set_weights([rng.normal(0.0, 0.3, w.shape) for w in flow.get_weights()])
+    flow.set_weights([keep_init * w + rng.normal(0.0, 0.3, w.shape) for w in flow.get_weights()])
     return flow
 
 
@@ -32,7 +30,7 @@ def test_inverse_undoes_the_generator(dim):
     flow = perturbed(dim)
     z = np.random.default_rng(2).normal(size=(1000, dim)).astype("float32")
     z_back, _ = flow.inverse(flow(z))
-    # float32 rounds x = G(z) to ~EPS32 * |x|; the perturbed 1-D flow reaches |x| ~ 100 where
+    # float32 rounds x = G(z) to ~1.2e-7 * |x|; the perturbed 1-D flow reaches |x| ~ 100 where
     # |dz/dx| ~ 1, so no inverse can do better than ~1e-5 there (checked against a float64
     # root-finder: the search + Newton inverse sits at that floor).
     np.testing.assert_allclose(np.asarray(z_back), z, rtol=1e-5, atol=1e-5)
@@ -69,8 +67,8 @@ def test_log_prob_integrates_to_one_2d():
     gx, gy = (np.linspace(a, b, 600) for a, b in zip(edge.min(0) - pad, edge.max(0) + pad))
     points = np.stack(np.meshgrid(gx, gy, indexing="ij"), axis=-1).reshape(-1, 2).astype("float32")
     density = np.exp(np.asarray(flow.log_prob(points), dtype=float)).reshape(600, 600)
-    # Same argument as in 1-D (smooth, vanishing at the box edge), with a coarser grid (h ~ 0.1):
-    # halving it changes the integral by ~3e-4 -> ~5e-7, so 1e-3 is a safe bound on this grid.
+    # Same argument as in 1-D (smooth, vanishing at the box edge) on a coarser grid (h ~ 0.14):
+    # observed errors 6e-4 with 300 points per axis and 2e-6 with 600, so 1e-3 is safe here.
     assert abs(np.trapezoid(np.trapezoid(density, gy, axis=1), gx) - 1.0) < 1e-3
 
 
@@ -99,6 +97,24 @@ def test_log_prob_is_change_of_variables_1d():
 
 
 @pytest.mark.parametrize("dim", [1, 2])
+def test_generator_is_differentiable_in_every_weight(dim):
+    # What a GAN's generator step needs: a finite, nonzero gradient for every trainable weight
+    # (in a compiled step, called with training=True as the adversarial model does). Near the
+    # initial weights: the fully redrawn 1-D flow saturates some tanh units to exactly +-1 in float32.
+    flow = perturbed(dim, keep_init=True)
+    z = np.random.default_rng(7).normal(size=(64, dim)).astype("float32")
+
+    @tf.function
+    def gradients(z):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(flow(z, training=True)))
+        return tape.gradient(loss, flow.trainable_weights)
+
+    for grad in gradients(z):
+        assert np.all(np.isfinite(grad.numpy())) and np.any(grad.numpy() != 0)
+
+
+@pytest.mark.parametrize("dim", [1, 2])
 def test_log_prob_gradient_in_the_weights(dim):
     # Maximum likelihood needs d log q / d theta; in 1-D it flows through the numerical inverse
     # via the implicit-function Newton step, so check it against central differences (float64).
@@ -124,11 +140,11 @@ def test_log_prob_gradient_in_the_weights(dim):
 def test_maximum_likelihood_fit_is_bimodal():
     # Fresh batches from 0.7 N(-2, 0.6^2) + 0.3 N(2, 0.5^2) each step: SGD on the population
     # likelihood, so the fit cannot overfit a fixed sample into spurious bumps.
-    steps, batch = 200, 512
+    steps, batch = 100, 512
     rng = np.random.default_rng(0)
     left = rng.random((steps, batch, 1)) < 0.7
     data = np.where(left, rng.normal(-2.0, 0.6, left.shape), rng.normal(2.0, 0.5, left.shape)).astype("float32")
-    flow = make_flow(1, hidden=8, seed=0)
+    flow = make_flow(1, n_layers=3, hidden=8, seed=0)  # small, to keep tracing + 100 steps ~7 s
     optimizer = keras.optimizers.Adam(0.05)
 
     @tf.function
@@ -147,6 +163,9 @@ def test_maximum_likelihood_fit_is_bimodal():
     # Modes near the components' means, and the left component's weight recovered.
     assert peaks[0] == pytest.approx(-2.0, abs=0.3) and peaks[1] == pytest.approx(2.0, abs=0.3)
     assert np.trapezoid(density[x < 0], x[x < 0]) == pytest.approx(0.7, abs=0.05)
+    # The exact KL[P||Q] by quadrature, what the flows are for: 0.005-0.012 nats over four seeds.
+    target = 0.7 * norm.pdf(x, -2.0, 0.6) + 0.3 * norm.pdf(x, 2.0, 0.5)
+    assert np.trapezoid(target * np.log(target / density), x) < 0.03
 
 
 @pytest.mark.parametrize("dim", [1, 2])
