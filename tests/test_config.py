@@ -257,15 +257,19 @@ def test_gan_target_dimension(config, schema, monkeypatch):
     monkeypatch.setattr(cfgmod, "target_dim", lambda t: 3 if t.get("kind") == "swiss_roll" else real(t))
     with pytest.raises(ConfigError) as info:
         validate_config(config, schema)
-    assert info.value.path == "gan.grid[1].targets[1]"
+    assert info.value.path == "gan.grid[2].targets[1]"
     assert "'swiss_roll' is 3-D" in str(info.value)
     assert "allowed: a 1-D or 2-D target: iclr_mog10, bimodal_1d" in str(info.value)
 
 
 def test_config_without_gan_validates(config, schema):
-    del config["gan"], config["figures"]["gan-grid"]
+    from gandiv.config import GAN_FIGURES
+
+    del config["gan"]
+    for fig in GAN_FIGURES:
+        config["figures"].pop(fig, None)
     out = validate_config(config, schema)
-    assert "gan" not in out and "gan-grid" not in out["figures"]
+    assert "gan" not in out and not set(GAN_FIGURES) & set(out["figures"])
 
 
 def test_gan_defaults_filled(config, schema):

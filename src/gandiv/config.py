@@ -19,7 +19,8 @@ WEIGHT_TOL = 1e-9
 TARGET_REF_KEYS = ("target", "targets", "mixture_target", "heatmap_target")
 # GAN figures: (key naming the target, key naming the generator) of their settings.
 GAN_FIGURES = {"gan-grid": ("heatmap_target", "heatmap_generator"), "kl-rule-theory": ("target", "generator"),
-               "density-ratio": ("target", "generator"), "swissroll-kl": ("target", "generator")}
+               "density-ratio": ("target", "generator"), "swissroll-kl": ("target", "generator"),
+               "jspi-convention": ("target", "generator")}
 
 
 class ConfigError(ValueError):
@@ -318,7 +319,7 @@ def _check_trained(fig: str, f: dict, target_key: str, generator_key: str, gan: 
         raise ConfigError(f"figures.{fig}.{generator_key}",
                           f"generator {kind!r} is not trained on {ref!r} in any `gan.grid` entry",
                           f"generators trained on {ref!r}: " + ", ".join(dict.fromkeys(kinds)))
-    if fig in ("kl-rule-theory", "density-ratio") and target_dim(targets[ref]) != 1:
+    if fig in ("kl-rule-theory", "density-ratio", "jspi-convention") and target_dim(targets[ref]) != 1:
         raise ConfigError(f"figures.{fig}.{target_key}", f"target {ref!r} is {target_dim(targets[ref])}-D",
                           "a 1-D target trained in `gan.grid`")
     entries = [e for e in entries if kind in e["generators"]]

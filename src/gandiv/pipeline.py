@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -32,13 +33,18 @@ log = logging.getLogger("gandiv")
 
 @contextlib.contextmanager
 def job_log(path: str | None):
-    """Send this job's logging, stdout and stderr to its log file (or leave them on the console)."""
+    """Send everything this job prints (Python logging and output, and C++ libraries' stderr) to its log file."""
     if path is None:
         yield
         return
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle, contextlib.redirect_stdout(handle), contextlib.redirect_stderr(handle):
-        handler = logging.StreamHandler(handle)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "w") as handle:
+        os.dup2(handle.fileno(), 1)  # file descriptors, so TensorFlow's C++ start-up messages land here too
+        os.dup2(handle.fileno(), 2)
+        handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
         log.setLevel(logging.INFO)  # our own progress; libraries only warn
@@ -50,6 +56,10 @@ def job_log(path: str | None):
             raise
         finally:
             log.info("done in %.2f s", time.perf_counter() - start)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
 
 
 def _quadrature(config: dict) -> dict:
@@ -174,3 +184,13 @@ def evaluate_gan_job(config: dict, target_name: str, generator: str, run_dirs: l
     table = pd.concat(frames, ignore_index=True)
     table.to_csv(f"{out_csv}.tmp", index=False, float_format="%.10g")
     os.replace(f"{out_csv}.tmp", out_csv)
+
+
+def build_animation(config: dict, figure_id: str, inputs: dict, out_gif: str) -> None:
+    """Render the animated companion of a figure (the Swiss-roll training as a GIF)."""
+    from .experiments.swissroll_figures import swissroll_animation
+
+    if figure_id != "swissroll-kl":
+        raise ValueError(f"no animation for figure {figure_id!r}")
+    swissroll_animation(Context(config=config, settings=config["figures"][figure_id], inputs=inputs), out_gif)
+    log.info("wrote %s", out_gif)

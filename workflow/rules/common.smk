@@ -86,7 +86,29 @@ def figure_inputs(wildcards):
             base = f"results/jspi/{target}/{settings['family']}"
             inputs[f"{target}_path"] = f"{base}/path.csv"
             inputs[f"{target}_summary"] = f"{base}/summary.json"
+            if any(run["update_rule"] == "minimax" for run in gan_runs(target, "gaussian")):
+                inputs[f"{target}_gan"] = f"results/gan_eval/{target}/gaussian.csv"
         return inputs
+    if wildcards.figure == "jspi-convention":
+        return {"eval": f"results/gan_eval/{settings['target']}/gaussian.csv",
+                "summary": f"results/jspi/{settings['target']}/isotropic/summary.json"}
     if wildcards.figure == "gan-grid":
         return {f"eval_{t}_{g}": f"results/gan_eval/{t}/{g}.csv" for t, g in gan_groups()}
+    if wildcards.figure in ("kl-rule-theory", "density-ratio", "swissroll-kl"):
+        target, generator = settings["target"], settings["generator"]
+        inputs = {"eval": f"results/gan_eval/{target}/{generator}.csv"}
+        if wildcards.figure == "density-ratio":
+            for k, run in enumerate(gan_runs(target, generator)):
+                inputs[f"snapshots_{k}"] = f"{run_dir(run)}/snapshots.npz"
+                inputs[f"status_{k}"] = f"{run_dir(run)}/status.json"
+        if wildcards.figure == "swissroll-kl":
+            run = {"target": target, "generator": generator, "update_rule": settings["rule"],
+                   "pi": f"{settings['pi']:g}", "seed": str(settings["seed"])}
+            inputs |= {"snapshots": f"{run_dir(run)}/snapshots.npz", "status": f"{run_dir(run)}/status.json"}
+        return inputs
     return {}
+
+
+def animations():
+    """Animated figures the config asks for."""
+    return ["figures/swissroll-kl.gif"] if "swissroll-kl" in config["figures"] else []

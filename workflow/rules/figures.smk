@@ -21,3 +21,20 @@ rule figure:
         "../../envs/exact.yaml"
     script:
         "../scripts/figure.py"
+
+
+rule animation:
+    input:
+        unpack(figure_inputs),
+    output:
+        gif=report("figures/{figure}.gif", category="Figures", labels={"figure": "{figure} (animation)"}),
+    params:
+        tracked=lambda w: tracked_config("seed", "targets") | {"settings": config["figures"][w.figure]},
+    log:
+        "logs/animation/{figure}.log",
+    wildcard_constraints:
+        figure="swissroll-kl",
+    conda:
+        "../../envs/exact.yaml"
+    script:
+        "../scripts/animation.py"

@@ -5,6 +5,7 @@ rule report:
     input:
         verdicts=expand("results/verdicts/{figure}.json", figure=enabled_figures()),
         figures=expand("figures/{figure}.png", figure=enabled_figures()),
+        animations=animations(),
     output:
         html=report("figures/report.html", category="Report"),
     params:

@@ -66,4 +66,5 @@ def builders() -> dict:
         "kl-vs-rkl-multimodal": exact_fits.kl_vs_rkl_multimodal,
         "kl-fit-gaussian2d": ml_from_samples.kl_fit_gaussian2d,
         "gan-grid": gan_figures.gan_grid,
+        "jspi-convention": jspi_figures.jspi_convention,
     }

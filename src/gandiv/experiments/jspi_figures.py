@@ -9,6 +9,8 @@ import pandas as pd
 
 from .. import divergences as dv
 from ..densities import gaussian
+from ..families import Family, GaussianFamily
+from ..fitting import Objective, fit, fit_problem
 from ..plotting import NATS, contours, density_image, figure, long_table
 from . import Context, FigureResult, verdict
 
@@ -23,7 +25,7 @@ def _logit(pi):
 def jspi_interpolation(ctx: Context) -> FigureResult:
     targets = ctx.settings["targets"]
     fig, axes = figure(ncols=3, nrows=len(targets), width=4.3, height=3.5)
-    tables, numbers, jumps, end_errors = [], [], [], []
+    tables, numbers, jumps, end_errors, gan_gaps = [], [], [], [], []
     for row, name in zip(axes, targets):
         target = ctx.target(name)
         path = pd.read_csv(ctx.inputs[f"{name}_path"])
@@ -31,6 +33,7 @@ def jspi_interpolation(ctx: Context) -> FigureResult:
         tables.append(path)
         best = path[path.is_global].sort_values("pi")
         kl_pq, kl_qp = summary["kl_pq"], summary["kl_qp"]
+        gans = gan_gaussians(ctx.inputs[f"{name}_gan"], "minimax") if f"{name}_gan" in ctx.inputs else None
 
         # (a) P with the global fits for a few pi
         shown = best.iloc[np.unique(np.linspace(0, len(best) - 1, 6).round().astype(int))]
@@ -68,6 +71,10 @@ def jspi_interpolation(ctx: Context) -> FigureResult:
             ax.axhline(kl_qp[col], color="C3", ls=":", label="KL[Q||P] optimum")
             for c in summary["crossings"]:
                 ax.axvline(_logit(c["pi"]), color="k", lw=0.6)
+            if gans is not None and col in ("mean_0", "scale"):
+                value, spread = ("mean", "mean_spread") if col == "mean_0" else ("sd", "sd_spread")
+                ax.errorbar(_logit(gans.pi), gans[value], yerr=gans[spread].fillna(0), fmt="s", color="C4", ms=4,
+                            capsize=3, label="minimax GAN, mean ± sd over seeds")
             ax.set_xlabel("logit(pi)")
             ax.set_ylabel(f"{label} (x units)")
             ax.legend(fontsize=7)
@@ -82,6 +89,10 @@ def jspi_interpolation(ctx: Context) -> FigureResult:
                     (f"{name}: fit at pi=1-{1 - high.pi:.1e} vs KL[Q||P] optimum", err_high, "rel."),
                     (f"{name}: jumps of the global minimiser", len(summary["crossings"]), "")]
         numbers += [(f"{name}: jump at pi={c['pi']:.4f}, size", c["jump"], "x units") for c in summary["crossings"]]
+        if gans is not None:
+            gan_gaps += _gan_vs_exact(target, gans, ctx)
+            numbers += [(f"{name}: minimax GAN at pi={pi:g}, distance to exact global JS_pi fit", gap, "fit sds")
+                        for pi, gap in gan_gaps[-len(gans):]]
 
     ends_ok = max(end_errors) < 1e-2
     if ends_ok and not jumps:
@@ -95,11 +106,28 @@ def jspi_interpolation(ctx: Context) -> FigureResult:
                     f"KL[Q||P] fit for pi near 1 (largest relative error at the ends {max(end_errors):.1e}); "
                     f"in between it {shape}. The ends interpolate as claimed; the path is "
                     f"{'gradual' if not jumps else 'not gradual but a switch between local minima'}.")
+    if gan_gaps:
+        near = sum(gap < 1.0 for _, gap in gan_gaps)
+        summary_text += (f" Minimax GANs with a Gaussian generator land within one fit-sd of the exact global JS_pi "
+                         f"fit at {near} of {len(gan_gaps)} pi values.")
     wide = pd.concat(tables, ignore_index=True)
     units = {"js_pi": NATS, "scale": "x units", "grad_norm": "nats per parameter", "n_starts": "count"}
     units |= {c: "x units" for c in wide.columns if c.startswith("mean_")}
     return FigureResult(fig, long_table(wide, ["target", "pi", "rank", "is_global"], units),
                         verdict("jspi-interpolation", status, summary_text, numbers))
+
+
+def _gan_vs_exact(target, gans: pd.DataFrame, ctx: Context) -> list[tuple[float, float]]:
+    """Distance (in the exact fit's sds, over mean and log sd) from each GAN seed-mean to the exact global fit."""
+    family = GaussianFamily(1, Family.ISOTROPIC)
+    gaps = []
+    for _, g in gans.iterrows():
+        best = fit(fit_problem(target, family, Objective.JS_PI, pi=float(g.pi), **ctx.quadrature),
+                   ctx.config["exact"]["n_starts"], ctx.seed).best
+        q = family.density(best.theta)
+        optimum = {"mean_0": q.means[0, 0], "scale": float(np.sqrt(q.covariances[0, 0, 0]))}
+        gaps.append((float(g.pi), _distance(g["mean"], g["sd"], optimum)))
+    return gaps
 
 
 def _broken_at(pis, values, crossings):
@@ -183,3 +211,65 @@ def jspi_limits(ctx: Context) -> FigureResult:
                f"({'matching' if kl_match else 'not matching'} the source's 0.3499, 0.7195).")
     return FigureResult(fig, data, verdict("jspi-limits", "reproduced" if ok else "not reproduced", summary,
                                            numbers))
+
+
+def gan_gaussians(eval_csv: str, rule: str) -> pd.DataFrame:
+    """Trained Gaussian generators of one rule: per pi the seed-mean and spread of mean and sd."""
+    table = pd.read_csv(eval_csv)
+    params = table[(table.method == "parameters") & (table.rule == rule) & ~table.diverged]
+    wide = params.pivot_table(index=["pi", "seed"], columns="quantity", values="value").reset_index()
+    wide["sd"] = np.sqrt(wide["generator_cov_00"])
+    return wide.groupby("pi").agg(mean=("generator_mean_0", "mean"), mean_spread=("generator_mean_0", "std"),
+                                  sd=("sd", "mean"), sd_spread=("sd", "std"), seeds=("seed", "count")).reset_index()
+
+
+def _distance(mean, sd, optimum) -> float:
+    """Distance to a fitted optimum in units of its sd, over (mean, log sd)."""
+    return float(np.hypot((mean - optimum["mean_0"]) / optimum["scale"], np.log(sd / optimum["scale"])))
+
+
+def jspi_convention(ctx: Context) -> FigureResult:
+    """Does a small share pi of real samples give the ML-like or the KL[Q||P]-like generator?"""
+    summary = json.loads(open(ctx.inputs["summary"]).read())
+    rule = ctx.settings["rule"]
+    gans = gan_gaussians(ctx.inputs["eval"], rule)
+    rows, labels = [], []
+    for _, g in gans.iterrows():
+        d_ml, d_rkl = _distance(g["mean"], g["sd"], summary["kl_pq"]), _distance(g["mean"], g["sd"], summary["kl_qp"])
+        label = "maximum-likelihood-like" if d_ml < d_rkl else "KL[Q||P]-like"
+        labels.append(label)
+        rows += [{"pi": g.pi, "behaviour": label, "quantity": q, "value": v, "unit": u} for q, v, u in (
+            ("trained mean (seed average)", g["mean"], "x units"), ("trained sd (seed average)", g["sd"], "x units"),
+            ("distance to KL[P||Q] optimum", d_ml, "optimum sds"),
+            ("distance to KL[Q||P] optimum", d_rkl, "optimum sds"), ("seeds", g.seeds, "count"))]
+    data = pd.DataFrame(rows)
+
+    fig, axes = figure(ncols=1, width=6.0, height=0.5 + 0.4 * (len(gans) + 1))
+    ax = axes[0, 0]
+    ax.axis("off")
+    cells = [[f"{pi:g}", f"{pi:.0%} real", f"{(1 - pi):.0%} generated", label]
+             for pi, label in zip(gans.pi, labels)]
+    table = ax.table(cellText=cells, colLabels=["pi", "real share", "generated share", f"{rule} GAN behaves"],
+                     loc="center")
+    table.scale(1, 1.4)
+    ax.set_title(f"{ctx.settings['target']}, gaussian generator: share of real samples vs behaviour")
+
+    small_ml = labels[0] == "maximum-likelihood-like" if labels else False
+    large_rkl = labels[-1] == "KL[Q||P]-like" if labels else False
+    if small_ml and large_rkl:
+        status = "not reproduced"
+        verdict_text = ("a small share of real samples gives the maximum-likelihood-like generator and a large share "
+                        "the KL[Q||P]-like one, as eq. 12 (pi = P's share) implies; the note's sentence that pi < 1/2 "
+                        "over-represents P contradicts this")
+    elif not small_ml and not large_rkl:
+        status, verdict_text = "reproduced", "the behaviour is reversed, as the note's sentence would have it"
+    else:
+        status, verdict_text = "partly", "the two ends do not separate cleanly"
+    summary_text = (f"From {int(gans.seeds.sum())} trained Gaussian generators ({rule} rule, pi carried as the "
+                    f"discriminator's loss weights, shown in the tests to have the same optimal discriminator as a "
+                    f"batch with that share of real samples): {verdict_text}.")
+    numbers = [(f"pi={pi:g}: distance to KL[P||Q] / KL[Q||P] optimum",
+                data[(data.pi == pi) & (data.quantity == "distance to KL[P||Q] optimum")].value.iloc[0]
+                / data[(data.pi == pi) & (data.quantity == "distance to KL[Q||P] optimum")].value.iloc[0], "ratio")
+               for pi in gans.pi]
+    return FigureResult(fig, data, verdict("jspi-convention", status, summary_text, numbers))
