@@ -141,9 +141,14 @@ def test_kl_rule_theory_reproduced_at_the_global_stable_points(tmp_path):
     comparison = result.data[result.data.source == "comparison"]
     assert comparison.is_global.astype(bool).all()
     assert comparison[comparison.quantity == "non-diverged seeds"].value.eq(3).all()
-    assert "land nearest the global stable point" in result.verdict["summary"]
+    assert result.verdict["summary"].count("the GANs sit at the global stable point") == 3
     theory = result.data[(result.data.source == "theory") & (result.data.quantity == "mean")]
     assert theory.stable.astype(bool).any()
+    # The theory itself: each claimed rule's global stable point is its divergence's minimiser.
+    numbers = {n["name"]: n["value"] for n in result.verdict["numbers"]}
+    assert numbers["max distance of the global stable point from the kl_qp minimiser, kl"] < 1e-6
+    assert numbers["max distance of the global stable point from the js_pi minimiser, minimax"] < 1e-6
+    assert "Theory check (holds" in result.verdict["summary"]
 
 
 def test_kl_rule_theory_reports_a_local_stable_point(tmp_path):
@@ -151,8 +156,10 @@ def test_kl_rule_theory_reports_a_local_stable_point(tmp_path):
     result = kl_rule_theory(_kl_rule_context(tmp_path, _at_point(1)))
     assert result.verdict["verdict"] == "reproduced", result.verdict["summary"]
     numbers = {n["name"]: n["value"] for n in result.verdict["numbers"]}
-    assert numbers["pi values where the GANs sit nearest the global point, kl"] == 0
-    assert "kl: " in result.verdict["summary"] and "a local stable point" in result.verdict["summary"]
+    for rule in ("minimax", "nonsaturating", "kl"):
+        assert numbers[f"pi values where the GANs sit at the global stable point, {rule}"] == 0
+        assert numbers[f"pi values where the GANs sit at a local stable point, {rule}"] > 0
+    assert result.verdict["summary"].count("at a local (not the global) stable point") == 3
 
 
 def test_kl_rule_theory_not_reproduced_far_from_the_theory(tmp_path):
@@ -161,6 +168,17 @@ def test_kl_rule_theory_not_reproduced_far_from_the_theory(tmp_path):
     assert result.verdict["verdict"] == "not reproduced", result.verdict["summary"]
     distances = result.data[result.data.quantity == "distance to nearest stable point"].value
     assert (distances > 10).all()
+    assert result.verdict["summary"].count("the GANs sit at no stable point") == 3
+
+
+def test_kl_rule_theory_not_reproduced_when_the_theory_check_fails(tmp_path, monkeypatch):
+    import gandiv.experiments.gan_theory_practice as module
+
+    real = module._claimed_minimiser
+    monkeypatch.setattr(module, "_claimed_minimiser", lambda *args: real(*args) + np.array([1e-3, 0.0]))
+    result = kl_rule_theory(_kl_rule_context(tmp_path, _at_point(0)))
+    assert result.verdict["verdict"] == "not reproduced", result.verdict["summary"]
+    assert "Theory check (FAILS" in result.verdict["summary"]
 
 
 @pytest.mark.parametrize("builder", [density_ratio, kl_rule_theory])

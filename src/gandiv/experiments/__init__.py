@@ -52,7 +52,8 @@ def verdict(figure_id: str, status: str, summary: str, numbers: list[tuple]) -> 
 
 def builders() -> dict:
     """Figure id -> builder function, for every figure the pipeline can build."""
-    from . import discrete_figures, exact_fits, gan_figures, gan_theory_figures, jspi_figures, ml_from_samples
+    from . import (discrete_figures, exact_fits, gan_figures, gan_theory_figures, gan_theory_practice, jspi_figures,
+                   ml_from_samples, swissroll_figures)
 
     return {
         "iclr-fig1": exact_fits.iclr_fig1,
@@ -67,4 +68,7 @@ def builders() -> dict:
         "kl-fit-gaussian2d": ml_from_samples.kl_fit_gaussian2d,
         "gan-grid": gan_figures.gan_grid,
         "jspi-convention": jspi_figures.jspi_convention,
+        "swissroll-kl": swissroll_figures.swissroll_kl,
+        "density-ratio": gan_theory_practice.density_ratio,
+        "kl-rule-theory": gan_theory_practice.kl_rule_theory,
     }

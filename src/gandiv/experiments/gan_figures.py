@@ -20,14 +20,16 @@ def gan_grid(ctx: Context) -> FigureResult:
     target, generator = ctx.settings["heatmap_target"], ctx.settings["heatmap_generator"]
     sub = data[(data.target == target) & (data.generator == generator) & ~data.diverged]
 
-    fig, axes = figure(ncols=len(HEATMAPS), width=3.6, height=3.2)
+    fig, axes = figure(ncols=len(HEATMAPS), width=4.0, height=3.2)
     for ax, (quantity, method, title) in zip(axes[0], HEATMAPS):
         cells = sub[(sub.quantity == quantity) & (sub.method == method)]
         if cells.empty:
             ax.set_visible(False)
             continue
         grid = cells.pivot_table(index="rule", columns="pi", values="value", aggfunc="mean")
-        sns.heatmap(grid, ax=ax, annot=True, fmt=".2f", cmap="viridis", cbar_kws={"label": NATS})
+        sns.heatmap(grid, ax=ax, annot=True, fmt=".2f", cmap="viridis", cbar_kws={"label": NATS},
+                    annot_kws={"size": 7})
+        ax.tick_params(axis="y", rotation=0)
         ax.set_title(f"{title}\n({target}, {generator}; mean over seeds)")
         ax.set_xlabel("pi")
         ax.set_ylabel("update rule")

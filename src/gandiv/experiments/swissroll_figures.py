@@ -28,7 +28,7 @@ from . import Context, FigureResult, verdict
 
 FIGURE_ID = "swissroll-kl"
 HDR_MASS = 0.95  # P's high-density region holds this share of P's mass
-N_P_SAMPLES = 20_000  # Monte Carlo draws of P for the region's level, E_P log P and the k-NN reference
+N_P_SAMPLES = 10_000  # Monte Carlo draws of P for the region's level, E_P log P and the k-NN reference
 GAIN_NATS = 1.0  # "clear margin" for the rise of mean log P (see `_decide`)
 GAIN_SE = 3.0  # ... and it must exceed this many paired standard errors
 SHARE_MIN = 0.8  # share of samples inside P's 95% region at the last snapshot
@@ -165,7 +165,7 @@ class _Painter:
 
     def __init__(self, run: Run, target, ref: dict, rule: str):
         self.run, self.view, self.level = run, _view(target, run.samples), ref["level"]
-        xs, ys = (np.linspace(*self.view[i], 200) for i in range(2))
+        xs, ys = (np.linspace(*self.view[i], 150) for i in range(2))
         self.xx, self.yy = np.meshgrid(xs, ys)
         self.density = np.exp(target.log_prob(np.column_stack([self.xx.ravel(), self.yy.ravel()]))).reshape(
             self.xx.shape)
