@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -131,13 +132,19 @@ def test_load_verdicts_roundtrip(cat, tmp_path):
 def test_collect_header(tmp_path):
     cfg = tmp_path / "config.yaml"
     cfg.write_text("seed: 0\n")
-    logs = tmp_path / "logs" / "rule"
-    logs.mkdir(parents=True)
-    (logs / "job.log").write_text("x")
-    h = collect_header(cfg, tmp_path / "logs")
-    assert set(h) == {"commit", "config_path", "config_sha256", "versions", "runtime_s", "generated_at"}
+    files = []
+    for name, seconds, end in (("a.tsv", 30.0, 1000.0), ("b.tsv", 50.0, 1100.0)):
+        path = tmp_path / name
+        path.write_text(f"s\th:m:s\n{seconds}\t0:00:30\n")
+        os.utime(path, (end, end))
+        files.append(path)
+    h = collect_header(cfg, files + [tmp_path / "missing.tsv"])
+    assert set(h) == {"commit", "config_path", "config_sha256", "versions", "runtime_s", "job_seconds", "n_jobs",
+                      "generated_at"}
     assert h["commit"] == "unknown"  # tmp_path is not a git repository
-    assert len(h["config_sha256"]) == 64 and h["runtime_s"] >= 0
+    assert len(h["config_sha256"]) == 64
+    # jobs ran 970-1000 and 1050-1100: they span 130 s and add up to 80 s
+    assert (h["runtime_s"], h["job_seconds"], h["n_jobs"]) == (130.0, 80.0, 2)
     for pkg in ("python", "numpy", "scipy", "pandas", "matplotlib", "seaborn", "snakemake", "tensorflow", "keras"):
         assert h["versions"][pkg]
-    assert collect_header(cfg, tmp_path / "none")["runtime_s"] is None
+    assert collect_header(cfg, [])["runtime_s"] is None

@@ -115,11 +115,12 @@ def build_figure(config: dict, figure_id: str, inputs: dict, outputs: dict) -> N
                   outputs["verdict"])
 
 
-def build_report(config_path: str, verdict_paths: list[str], figure_dir: str, log_dir: str, out_html: str) -> None:
+def build_report(config_path: str, verdict_paths: list[str], figure_dir: str, benchmark_files: list[str],
+                 out_html: str) -> None:
     """Render the self-contained HTML report over the whole catalogue."""
     catalogue = load_catalogue()
     verdicts = load_verdicts(verdict_paths, catalogue)
-    html = render_report(catalogue, verdicts, Path(figure_dir), collect_header(config_path, log_dir))
+    html = render_report(catalogue, verdicts, Path(figure_dir), collect_header(config_path, benchmark_files))
     _atomic_text(out_html, html)
 
 

@@ -2,6 +2,7 @@
 
 import itertools
 import sys
+from types import SimpleNamespace
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -107,6 +108,22 @@ def figure_inputs(wildcards):
             inputs |= {"snapshots": f"{run_dir(run)}/snapshots.npz", "status": f"{run_dir(run)}/status.json"}
         return inputs
     return {}
+
+
+def job_benchmarks():
+    """Per-job benchmark files of every job this config's report depends on (for its run time)."""
+    files = [f"benchmarks/figure/{fig}.tsv" for fig in enabled_figures()]
+    files += [f"benchmarks/animation/{Path(gif).stem}.tsv" for gif in animations()]
+    files += [f"benchmarks/{run_dir(run)}.tsv" for run in gan_runs()]
+    files += [f"benchmarks/gan_evaluate/{t}/{g}.tsv" for t, g in gan_groups()]
+    for fig in enabled_figures():
+        for path in figure_inputs(SimpleNamespace(figure=fig)).values():
+            job = Path(path)
+            if job.parts[:2] == ("results", "fits"):
+                files.append(f"benchmarks/fit_exact/{job.relative_to('results', 'fits').with_suffix('.tsv')}")
+            elif job.parts[:2] == ("results", "jspi") and job.name == "summary.json":
+                files.append(f"benchmarks/jspi_path/{job.parent.relative_to('results', 'jspi')}.tsv")
+    return sorted(set(files))
 
 
 def animations():

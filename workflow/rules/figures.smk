@@ -32,6 +32,8 @@ rule animation:
         tracked=lambda w: tracked_config("seed", "targets") | {"settings": config["figures"][w.figure]},
     log:
         "logs/animation/{figure}.log",
+    benchmark:
+        "benchmarks/animation/{figure}.tsv"
     wildcard_constraints:
         figure="swissroll-kl",
     conda:

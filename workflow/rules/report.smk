@@ -12,6 +12,7 @@ rule report:
         config_file=lambda wildcards: workflow.overwrite_configfiles[-1]
         if workflow.overwrite_configfiles
         else "config/config.yaml",
+        benchmarks=lambda wildcards: job_benchmarks(),
     log:
         "logs/report.log",
     conda:

@@ -6,4 +6,4 @@ from gandiv.pipeline import build_report, job_log
 
 with job_log(snakemake.log[0]):
     build_report(snakemake.params.config_file, list(snakemake.input.verdicts),
-                 str(Path(snakemake.output.html).parent), "logs", snakemake.output.html)
+                 str(Path(snakemake.output.html).parent), list(snakemake.params.benchmarks), snakemake.output.html)
