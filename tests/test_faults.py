@@ -61,6 +61,8 @@ def test_killed_training_leaves_nothing_and_reruns_to_identical_weights(tmp_path
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert not any((killed / RUN / name).exists() for name in OUTPUTS), "a killed job left partial output"
+    leftovers = [p for p in (killed / "results").rglob("*") if p.is_file() and "tmp" in p.name]
+    assert not leftovers, f"temporary files left behind: {leftovers}"
 
     # Snakemake itself was killed too: release its lock, then rerun (the workflow profile sets
     # rerun-incomplete, so the job marked incomplete is redone from scratch) and compare with a clean run.

@@ -153,8 +153,9 @@ def test_kl_rule_theory_reproduced_at_the_global_stable_points(tmp_path):
 
 def test_kl_rule_theory_reports_a_local_stable_point(tmp_path):
     # The KL rule's second stable point is Q on P's minor mode (x = 2): a local minimum of KL[Q||P].
+    # GANs stuck there sit at a stationary point but not at the claimed divergence's minimiser: partly.
     result = kl_rule_theory(_kl_rule_context(tmp_path, _at_point(1)))
-    assert result.verdict["verdict"] == "reproduced", result.verdict["summary"]
+    assert result.verdict["verdict"] == "partly", result.verdict["summary"]
     numbers = {n["name"]: n["value"] for n in result.verdict["numbers"]}
     for rule in ("minimax", "nonsaturating", "kl"):
         assert numbers[f"pi values where the GANs sit at the global stable point, {rule}"] == 0

@@ -301,6 +301,8 @@ def _check_figures(figures: dict, targets: dict, gan: dict | None = None) -> Non
             raise ConfigError("figures.kl-fit-gaussian2d.batch_size",
                               f"{f['batch_size']} exceeds n_samples={f['n_samples']}",
                               f"integer in [1, {f['n_samples']}]")
+    for name, table in figures.get("ss-inconsistency", {}).get("joints", {}).items():
+        _check_joint(f"figures.ss-inconsistency.joints.{name}", table)
     for fig, (target_key, generator_key) in GAN_FIGURES.items():
         if fig in figures:
             _check_trained(fig, figures[fig], target_key, generator_key, gan, targets)
@@ -328,3 +330,17 @@ def _check_trained(fig: str, f: dict, target_key: str, generator_key: str, gan: 
             options = ", ".join(str(v) for v in dict.fromkeys(v for e in entries for v in e[field]))
             raise ConfigError(f"figures.{fig}.{key}", f"{f[key]!r} is not trained for {ref!r} with {kind!r}",
                               f"values in `gan.grid` for that target and generator: {options}")
+
+
+def _check_joint(path: str, table: list) -> None:
+    """A joint table of two symbols: square, summing to 1, every first symbol possible."""
+    array = np.asarray(table, dtype=float)
+    if array.ndim != 2 or array.shape[0] != array.shape[1]:
+        raise ConfigError(path, f"rows of unequal length or not square ({[len(r) for r in table]})",
+                          "a K x K table (rows x1, columns x2)")
+    if abs(array.sum() - 1.0) > WEIGHT_TOL:
+        raise ConfigError(path, f"entries sum to {array.sum():.12g}",
+                          f"non-negative entries summing to 1 (tolerance {WEIGHT_TOL:g})")
+    if (array.sum(axis=1) <= 0).any():
+        raise ConfigError(path, f"row {int(np.argmin(array.sum(axis=1)))} is all zero",
+                          "every value of x1 with positive probability")

@@ -9,6 +9,7 @@ binomial law of the minibatch.
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 from scipy.special import ndtr
 from scipy.stats import binom
 
@@ -81,12 +82,13 @@ def sample_loss_minimiser(theta_star: float, m: int, loss: str) -> float:
 
     Wasserstein: a median of p_hat (the expected loss is piecewise linear with kinks
     at k/m, so the minimum sits at a kink; the smallest minimiser is returned).
-    Cramer: the mean of p_hat, which is theta*.
+    Cramer: found by numerical minimisation (theory: the mean of p_hat, i.e. theta*).
     """
     k = np.arange(m + 1)
     weights = binom.pmf(k, m, theta_star)
     p_hat = k / m
-    if loss == "cramer":
-        return float(weights @ p_hat)
+    if loss == "cramer":  # minimised numerically, so that "= theta*" is a check, not algebra
+        return float(minimize_scalar(lambda t: weights @ (p_hat - t) ** 2, bounds=(0.0, 1.0), method="bounded",
+                                     options={"xatol": 1e-12}).x)
     expected = np.abs(p_hat[:, None] - p_hat[None, :]).T @ weights  # E|p_hat - c| at c = k/m
     return float(p_hat[np.argmin(expected)])

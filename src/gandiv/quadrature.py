@@ -9,6 +9,7 @@ The tests check this against closed forms.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,6 +61,9 @@ def grid_for(
         bounds = np.stack([boxes[:, :, 0].min(axis=0), boxes[:, :, 1].max(axis=0)], axis=1)
     spacing = min(d.min_sd() for d in densities) / points_per_sd
     counts = np.ceil((bounds[:, 1] - bounds[:, 0]) / spacing).astype(int) + 1
+    if (counts > MAX_POINTS_PER_AXIS[dim]).any():
+        warnings.warn(f"quadrature grid capped at {MAX_POINTS_PER_AXIS[dim]} points per axis: spacing coarser than "
+                      f"min_sd/{points_per_sd:g}", RuntimeWarning, stacklevel=2)
     counts = np.minimum(counts, MAX_POINTS_PER_AXIS[dim])
     axes = tuple(np.linspace(lo, hi, n) for (lo, hi), n in zip(bounds, counts))
     steps = [a[1] - a[0] for a in axes]

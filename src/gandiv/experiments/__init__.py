@@ -53,7 +53,7 @@ def verdict(figure_id: str, status: str, summary: str, numbers: list[tuple]) -> 
 def builders() -> dict:
     """Figure id -> builder function, for every figure the pipeline can build."""
     from . import (discrete_figures, exact_fits, gan_figures, gan_theory_figures, gan_theory_practice, jspi_figures,
-                   ml_from_samples, swissroll_figures)
+                   ml_from_samples, ss_figures, swissroll_figures)
 
     return {
         "iclr-fig1": exact_fits.iclr_fig1,
@@ -71,4 +71,5 @@ def builders() -> dict:
         "swissroll-kl": swissroll_figures.swissroll_kl,
         "density-ratio": gan_theory_practice.density_ratio,
         "kl-rule-theory": gan_theory_practice.kl_rule_theory,
+        "ss-inconsistency": ss_figures.ss_inconsistency,
     }

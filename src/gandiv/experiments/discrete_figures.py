@@ -73,10 +73,14 @@ def tv_trials(ctx: Context) -> FigureResult:
     slack = float((tv_n - wide["lower bound 1 - 2exp(-n delta^2/2)"]).min())
     clt_tv = float(wide["TV(S_n/sqrt(n), N(0,1))"].min())
     kolmogorov_last = float(wide["Kolmogorov distance(S_n/sqrt(n), N(0,1))"].iloc[-1])
-    ok = slack >= 0 and tv_n.is_monotonic_increasing and abs(clt_tv - 1.0) < 1e-12  # atom masses sum to 1 up to rounding
-    summary = (f"TV of n trials rises from {tv_n.iloc[0]:.3f} to {tv_n.iloc[-1]:.3f} at n={ns[-1]} and stays above "
-               f"the bound (smallest margin {slack:.3f}); TV(S_n/sqrt(n), N(0,1)) = 1 for every n while the "
-               f"Kolmogorov distance falls to {kolmogorov_last:.3f}, so TV ignores convergence in distribution.")
+    # TV(S_n/sqrt(n), N(0,1)) = 1 is an identity (mutual singularity), shown but not counted as a test.
+    ok = slack >= 0 and tv_n.is_monotonic_increasing
+    summary = (f"TV of n trials rises {'monotonically' if tv_n.is_monotonic_increasing else 'non-monotonically'} "
+               f"from {tv_n.iloc[0]:.3f} to {tv_n.iloc[-1]:.3f} at n={ns[-1]} and "
+               f"{'stays above' if slack >= 0 else 'falls below'} the bound (smallest margin {slack:.3f}). "
+               f"TV(S_n/sqrt(n), N(0,1)) = 1 for every n because an atomic law and a density are mutually singular "
+               f"(an identity, not a measurement), while the Kolmogorov distance falls to {kolmogorov_last:.3f}: "
+               f"TV ignores convergence in distribution.")
     return FigureResult(fig, data, verdict("tv-trials", "reproduced" if ok else "not reproduced", summary, [
         ("TV of one trial (delta)", delta, "probability"),
         (f"TV of n={ns[-1]} trials", tv_n.iloc[-1], "probability"),
@@ -117,10 +121,10 @@ def cramer_bernoulli(ctx: Context) -> FigureResult:
             ax.set_ylabel("d loss / d theta")
             ax.legend(fontsize=6)
     data = pd.DataFrame(rows).assign(unit="per unit theta")
-    ok = worst_w > 0.05 and worst_c < 1e-12
-    summary = (f"Enumerating the binomial minibatch law exactly: the expected sample-Wasserstein gradient vanishes "
-               f"at a median of the minibatch mean, up to {worst_w:.2f} away from theta*, while the sample-Cramer "
-               f"gradient is unbiased and its optimum is theta* (error {worst_c:.1e}).")
+    ok = worst_w > 0.05 and worst_c < 1e-6  # the bounded scalar minimiser's tolerance is ~1e-8
+    summary = (f"Enumerating the binomial minibatch law exactly: the expected sample-Wasserstein loss is minimised "
+               f"at a median of the minibatch mean, up to {worst_w:.2f} away from theta*, while the expected "
+               f"sample-Cramer loss is minimised {worst_c:.1e} from theta* (its gradient is unbiased).")
     return FigureResult(fig, data, verdict("cramer-bernoulli", "reproduced" if ok else "not reproduced", summary,
                                            [("largest |Wasserstein optimum - theta*|", worst_w, "theta"),
                                             ("largest |Cramer optimum - theta*|", worst_c, "theta")] + numbers))

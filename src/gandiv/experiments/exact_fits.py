@@ -140,11 +140,12 @@ def kl_vs_rkl_multimodal(ctx: Context) -> FigureResult:
     between = density_at_ml_mean < density_at_modes.min()
     checks = [kl_spread < 1e-3, between, len(rkl_modes) >= 2]
     status = "reproduced" if all(checks) else "partly" if any(checks) else "not reproduced"
-    summary = (f"All {len(kl_rows)} maximum-likelihood fits end at one Gaussian (spread {kl_spread:.1e}) whose mean "
+    summary = (f"The {len(kl_rows)} maximum-likelihood fits end at "
+               f"{'one Gaussian' if kl_spread < 1e-3 else 'different Gaussians'} (spread {kl_spread:.1e}); its mean "
                f"has P density {density_at_ml_mean:.3f}, {'below' if between else 'not below'} that at every mode "
                f"(lowest {density_at_modes.min():.3f}); the reverse-KL fits from the same starts land on "
-               f"{len(rkl_modes)} different modes of P ({', '.join(str(m) for m in rkl_modes)}), so the mode found "
-               f"depends on the start.")
+               f"{len(rkl_modes)} different mode(s) of P ({', '.join(str(m) for m in rkl_modes)})"
+               f"{', so the mode found depends on the start' if len(rkl_modes) >= 2 else ''}.")
     return FigureResult(fig, data, verdict("kl-vs-rkl-multimodal", status, summary, [
         ("spread of KL[P||Q] fit means over starts", kl_spread, "x units"),
         ("P density at the KL[P||Q] fit's mean", density_at_ml_mean, "per x unit^2"),

@@ -203,10 +203,13 @@ def jspi_limits(ctx: Context) -> FigureResult:
     # The limit holds if the error decays like a power of pi (slope > 0) and is already small at pi_min.
     ok = (all(shrinking) and min(slopes) > 0.3 and last_err < 1e-2 * kl_scale and sym_max < 1e-12
           and bounded and kl_match)
-    summary = (f"Both limits hold: the errors shrink monotonically as pi -> 0, to at most {last_err:.1e} nats at "
+    summary = (f"{'Both limits hold' if ok else 'The limits are not all confirmed'}: the errors "
+               f"{'shrink monotonically' if all(shrinking) else 'do not all shrink monotonically'} as pi -> 0, to at "
+               f"most {last_err:.1e} nats at "
                f"pi={pis[0]:.0e}. The rate is not always linear: log-log slopes "
                f"{', '.join(f'{s:.2f}' for s in slopes)} (sublinear where Q has heavier tails than P, since q/p is "
-               f"unbounded). Symmetry residual at most {sym_max:.1e} nats; 0 <= JS_pi <= H(pi) throughout. "
+               f"unbounded). Symmetry residual at most {sym_max:.1e} nats; JS_pi <= H(pi) "
+               f"{'throughout' if bounded else 'violated'}. "
                f"KL[P||Q] = {kl_pair['KL[P||Q]']:.4f}, KL[Q||P] = {kl_pair['KL[Q||P]']:.4f} "
                f"({'matching' if kl_match else 'not matching'} the source's 0.3499, 0.7195).")
     return FigureResult(fig, data, verdict("jspi-limits", "reproduced" if ok else "not reproduced", summary,
