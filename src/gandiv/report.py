@@ -107,7 +107,8 @@ def collect_header(config_path: str | Path, benchmark_files: list[str | Path],
     repo = Path(repo_dir) if repo_dir is not None else config_path.resolve().parent
     commit = _git(["rev-parse", "HEAD"], repo) or "unknown"
     # "-dirty" if tracked files differ from the commit, the pipeline's own outputs in figures/ aside
-    if commit != "unknown" and _git(["status", "--porcelain", "--untracked-files=no", "--", ".", ":!figures"], repo):
+    if commit != "unknown" and _git(["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)figures"],
+                                    repo):
         commit += "-dirty"
     spans = []
     for path in map(Path, benchmark_files):
