@@ -76,6 +76,8 @@ def find_crossings(target, family, pis, minima, max_iter=1000, quad=None, tol=1e
         except ValueError:  # branch vanished inside the interval: report the grid interval's midpoint
             pi_c = 0.5 * (a + b)
         before, after = follow(left, pi_c)[0], follow(right, pi_c)[0]
+        if same_minimum(before, after, family, tol=0.05):
+            continue  # both branches meet at pi_c: a steep but continuous move, not a jump
         jump = float(np.linalg.norm(before[: family.dim] - after[: family.dim]))
         crossings.append(Crossing(float(pi_c), before, after, jump))
     return crossings
