@@ -20,7 +20,7 @@ OUTPUTS = ("generator.weights.h5", "discriminator.weights.h5", "history.csv", "s
 
 def write_config(folder: Path) -> Path:
     config = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
-    config["gan"].update(steps=3000, steps_per_call=100)  # long enough (~10 s) to be killed in the middle
+    config["gan"].update(steps=6000, steps_per_call=100)  # long enough (~15 s) to be killed in the middle
     config["gan"]["grid"] = [{"targets": ["bimodal_1d"], "generators": ["mlp"], "rules": ["kl"], "pi": [0.5],
                               "seeds": [0]}]
     config["figures"] = {"w-vs-kl": {}}  # the GAN figures would ask for runs this grid does not have
