@@ -196,7 +196,7 @@ def jspi_limits(ctx: Context) -> FigureResult:
     numbers += [("KL[P||Q] for N(0,1), N(1,1.5^2)", kl_pair["KL[P||Q]"], NATS),
                 ("KL[Q||P] for N(0,1), N(1,1.5^2)", kl_pair["KL[Q||P]"], NATS)]
     last_err = max(v for n, v, _ in numbers if "at pi=" in n)
-    kl_scale = min(abs(v) for n, v, _ in numbers if n.startswith("KL["))
+    kl_scale = data[data.pi.isna() & data.quantity.isin(["KL[P||Q]", "KL[Q||P]"])].value.min()  # over both pairs
     sym_max = max(v for n, v, _ in numbers if "symmetry" in n)
     bounded = max(v for n, v, _ in numbers if "JS_pi / H(pi)" in n) <= 1.0
     kl_match = all(abs(kl_pair[k] - v) < 5e-5 for k, v in SOURCE_KL.items())  # half the last printed digit
