@@ -3,8 +3,9 @@
 Written the keras-io way: a `keras.Model` subclass holding both networks, its
 own `train_step` (one D-step, then one M-step), one optimizer per network and
 metric trackers. `compile(steps_per_execution=K)` runs K steps inside one
-compiled call. Real samples are drawn inside the step from the analytic target,
-so the data are fresh every step (the setting of the theory).
+compiled call: a graph while-loop with the step inlined (`make_train_function`).
+Real samples are drawn inside the step from the analytic target, so the data are
+fresh every step (the setting of the theory) and the loop needs no input pipeline.
 """
 
 from __future__ import annotations
@@ -57,20 +58,28 @@ def batch_sizes(batch_size: int, pi: float, mode: PiMode) -> tuple[int, int]:
 
 
 class MixtureSampler:
-    """Draws from a Gaussian mixture inside the compiled step (categorical component, then affine noise)."""
+    """Draws from a Gaussian mixture inside the compiled step, in a few large ops.
+
+    The component comes from one uniform draw against the cumulative weights; the
+    noise is mapped through every component's Cholesky factor in one matmul and the
+    drawn component's row is kept by a one-hot mask (cheaper than per-sample gathers).
+    """
 
     def __init__(self, target: GaussianMixture, seed: int):
-        self.log_weights = np.log(target.weights).astype("float32")[None]
+        self.n_components, self.dim = len(target.weights), target.dim
+        self.cumulative = np.cumsum(target.weights)[:-1].astype("float32")
+        chols = np.linalg.cholesky(target.covariances)  # (K, d, d)
+        # z @ stacked = [L_1 z, ..., L_K z] laid out (K, d) per sample
+        self.stacked_chols = np.transpose(chols, (2, 0, 1)).reshape(self.dim, -1).astype("float32")
         self.means = target.means.astype("float32")
-        self.chols = np.linalg.cholesky(target.covariances).astype("float32")
-        self.dim = target.dim
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def sample(self, n: int):
-        component = ops.reshape(keras.random.categorical(self.log_weights, n, seed=self.seed_generator), (-1,))
+        uniform = keras.random.uniform((n, 1), seed=self.seed_generator)
+        component = ops.sum(ops.cast(uniform > self.cumulative, "int32"), axis=1)
         noise = keras.random.normal((n, self.dim), seed=self.seed_generator)
-        chol = ops.take(self.chols, component, axis=0)
-        return ops.take(self.means, component, axis=0) + ops.einsum("nij,nj->ni", chol, noise)
+        every = ops.reshape(ops.matmul(noise, self.stacked_chols), (n, self.n_components, self.dim)) + self.means
+        return ops.sum(every * ops.one_hot(component, self.n_components)[:, :, None], axis=1)
 
 
 class AdversarialModel(keras.Model):
@@ -96,14 +105,34 @@ class AdversarialModel(keras.Model):
         super().compile(**kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
 
+    def make_train_function(self, force=False):
+        """`fit`'s per-call function: K inlined steps in one `tf.function` while-loop.
+
+        Keras's own multi-step loop pulls a batch from the input iterator and calls a
+        nested function every step; this model needs no input, and inlining the step
+        halves the cost per step at these network sizes (`make bench`).
+        """
+        if self.train_function is not None and not force:
+            return self.train_function
+
+        @tf.function
+        def run_steps():
+            for _ in tf.range(self.steps_per_execution):
+                self.train_step(None)
+            return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+        self.train_function = lambda iterator: run_steps()
+        return self.train_function
+
     def noise(self, n):
         return keras.random.normal((n, self.latent_dim), seed=self.noise_seed)
 
     def train_step(self, data):
         real = self.sampler.sample(self.n_real)
+        fake = self.generator(self.noise(self.n_fake), training=True)  # a constant for the D-step
         with tf.GradientTape() as tape:
-            real_logit = self.discriminator(real, training=True)
-            fake_logit = self.discriminator(self.generator(self.noise(self.n_fake), training=True), training=True)
+            logits = self.discriminator(ops.concatenate([real, fake], axis=0), training=True)  # one pass for both
+            real_logit, fake_logit = logits[: self.n_real], logits[self.n_real:]
             d_loss = discriminator_loss(real_logit, fake_logit, self.pi, self.pi_mode)
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
