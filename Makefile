@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CORES ?= all
 
-.PHONY: run smoke test lint bench clean
+.PHONY: run smoke test test-cluster lint bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,12 @@ run: $(STAMP)  ## full replication: figures/ and figures/report.html
 smoke: $(STAMP)  ## the whole DAG on the tiny config
 	$(BIN)/snakemake --cores $(CORES) --configfile config/smoke.yaml
 
-test: $(STAMP)  ## unit, property and workflow tests, snakemake --lint
+test: $(STAMP)  ## unit, property and workflow tests, snakemake --lint; then the SLURM test if SLURM can be set up here
 	$(BIN)/python -m pytest
+	$(BIN)/python tests/cluster/slurm_smoke.py --if-possible
+
+test-cluster: $(STAMP)  ## the smoke config through profiles/slurm on a real one-node SLURM (root, Debian packages)
+	$(BIN)/python tests/cluster/slurm_smoke.py
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint

@@ -1,5 +1,5 @@
 # Replication of Huszár (2015), "How (not) to train your generative model".
-# Stages: exact fits, GAN trainings and their divergences -> figures -> report. See README.md for how to run it.
+# Stages: exact fits, GAN trainings and their divergences, scheduled-sampling trainings -> figures -> report. See README.md for how to run it.
 
 from snakemake.utils import min_version
 
@@ -15,6 +15,7 @@ if not workflow.overwrite_configfiles:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/exact.smk"
 include: "workflow/rules/gan.smk"
+include: "workflow/rules/scheduled_sampling.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 

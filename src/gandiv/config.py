@@ -223,14 +223,19 @@ def _check_exact(exact: dict) -> None:
                           "number in (0, 0.1)")
 
 
-def _check_gan(gan: dict, targets: dict) -> None:
-    """GAN settings the schema cannot express: step chunking, batch composition, grid references, duplicates."""
-    steps, chunk = gan["steps"], gan["steps_per_call"]
+def _check_whole_calls(path: str, section: dict) -> None:
+    """`steps` is a whole number of compiled calls of `steps_per_call` steps."""
+    steps, chunk = section["steps"], section["steps_per_call"]
     if steps % chunk:
         lo, hi = steps // chunk * chunk, (steps // chunk + 1) * chunk
         nearest = f"{lo} or {hi}" if lo else f"{hi}"
-        raise ConfigError("gan.steps", f"{steps} is not a multiple of steps_per_call={chunk}",
+        raise ConfigError(f"{path}.steps", f"{steps} is not a multiple of steps_per_call={chunk}",
                           f"a multiple of {chunk}, nearest {nearest} (or change steps_per_call)")
+
+
+def _check_gan(gan: dict, targets: dict) -> None:
+    """GAN settings the schema cannot express: step chunking, batch composition, grid references, duplicates."""
+    _check_whole_calls("gan", gan)
     ev = gan["evaluation"]
     if ev["n_samples"] < 2 * ev["knn_k"]:
         raise ConfigError("gan.evaluation.knn_k", f"{ev['knn_k']} exceeds n_samples / 2 = {ev['n_samples'] / 2:g}",
@@ -301,8 +306,8 @@ def _check_figures(figures: dict, targets: dict, gan: dict | None = None) -> Non
             raise ConfigError("figures.kl-fit-gaussian2d.batch_size",
                               f"{f['batch_size']} exceeds n_samples={f['n_samples']}",
                               f"integer in [1, {f['n_samples']}]")
-    for name, table in figures.get("ss-inconsistency", {}).get("joints", {}).items():
-        _check_joint(f"figures.ss-inconsistency.joints.{name}", table)
+    if "ss-inconsistency" in figures:
+        _check_scheduled_sampling(figures["ss-inconsistency"])
     for fig, (target_key, generator_key) in GAN_FIGURES.items():
         if fig in figures:
             _check_trained(fig, figures[fig], target_key, generator_key, gan, targets)
@@ -330,6 +335,23 @@ def _check_trained(fig: str, f: dict, target_key: str, generator_key: str, gan: 
             options = ", ".join(str(v) for v in dict.fromkeys(v for e in entries for v in e[field]))
             raise ConfigError(f"figures.{fig}.{key}", f"{f[key]!r} is not trained for {ref!r} with {kind!r}",
                               f"values in `gan.grid` for that target and generator: {options}")
+
+
+def _check_scheduled_sampling(f: dict) -> None:
+    """Joint tables are valid; trained joints are defined; steps are whole compiled calls."""
+    for name, table in f["joints"].items():
+        _check_joint(f"figures.ss-inconsistency.joints.{name}", table)
+    training = f.get("training")
+    if training is None:
+        return
+    for i, name in enumerate(training["joints"]):
+        if name not in f["joints"]:
+            raise ConfigError(f"figures.ss-inconsistency.training.joints[{i}]", f"undefined joint {name!r}",
+                              "joints defined in `figures.ss-inconsistency.joints`: " + ", ".join(f["joints"]))
+    if not training["epsilons"] and not training["annealed"]:
+        raise ConfigError("figures.ss-inconsistency.training.epsilons", "no fixed epsilon and no annealed schedule",
+                          "at least one value in [0, 1] here or one schedule in `annealed`")
+    _check_whole_calls("figures.ss-inconsistency.training", training)
 
 
 def _check_joint(path: str, table: list) -> None:

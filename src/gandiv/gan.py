@@ -3,7 +3,7 @@
 Written the keras-io way: a `keras.Model` subclass holding both networks, its
 own `train_step` (one D-step, then one M-step), one optimizer per network and
 metric trackers. `compile(steps_per_execution=K)` runs K steps inside one
-compiled call: a graph while-loop with the step inlined (`make_train_function`).
+compiled call: a graph while-loop with the step inlined (`compiled_loop`).
 Real samples are drawn inside the step from the analytic target, so the data are
 fresh every step (the setting of the theory) and the loop needs no input pipeline.
 """
@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from .compiled_loop import InGraphDataModel
 from .densities import GaussianMixture
 from .gan_theory import UpdateRule
 
@@ -82,7 +83,7 @@ class MixtureSampler:
         return ops.sum(every * ops.one_hot(component, self.n_components)[:, :, None], axis=1)
 
 
-class AdversarialModel(keras.Model):
+class AdversarialModel(InGraphDataModel):
     """Generator G(z) and discriminator logit D(x) trained against each other."""
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, target: GaussianMixture, latent_dim: int,
@@ -104,25 +105,6 @@ class AdversarialModel(keras.Model):
     def compile(self, d_optimizer, g_optimizer, **kwargs):
         super().compile(**kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
-
-    def make_train_function(self, force=False):
-        """`fit`'s per-call function: K inlined steps in one `tf.function` while-loop.
-
-        Keras's own multi-step loop pulls a batch from the input iterator and calls a
-        nested function every step; this model needs no input, and inlining the step
-        halves the cost per step at these network sizes (`make bench`).
-        """
-        if self.train_function is not None and not force:
-            return self.train_function
-
-        @tf.function
-        def run_steps():
-            for _ in tf.range(self.steps_per_execution):
-                self.train_step(None)
-            return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-        self.train_function = lambda iterator: run_steps()
-        return self.train_function
 
     def noise(self, n):
         return keras.random.normal((n, self.latent_dim), seed=self.noise_seed)

@@ -128,10 +128,12 @@ def build_report(config_path: str, verdict_paths: list[str], figure_dir: str, be
 def train_gan_job(config: dict, target_name: str, generator: str, rule: str, pi: float, seed: int, threads: int,
                   outputs: dict) -> None:
     """Train one GAN and write weights, history, fixed-z snapshots and a status record."""
-    from .training import configure_tensorflow, train_gan
+    from .training import configure_tensorflow, train_gan, visible_gpus
 
     settings = config["gan"]
     configure_tensorflow(threads, settings["device"] == "gpu")
+    log.info("device %s: CUDA_VISIBLE_DEVICES=%s, TensorFlow sees %d GPU(s)", settings["device"],
+             os.environ.get("CUDA_VISIBLE_DEVICES", "unset"), len(visible_gpus()))
     target = target_from_config(config["targets"][target_name])
     log.info("training %s / %s / %s / pi=%g / seed=%d for %d steps", target_name, generator, rule, pi, seed,
              settings["steps"])
@@ -157,6 +159,31 @@ def train_gan_job(config: dict, target_name: str, generator: str, rule: str, pi:
               "diverged": result.diverged, "diverged_at": result.diverged_at, "steps_done": result.steps_done,
               "wall_s": result.wall_s}
     _atomic_text(outputs["status"], json.dumps(status, indent=2) + "\n")
+
+
+def train_pair_job(config: dict, joint_name: str, schedule: str, seed: int, threads: int, outputs: dict) -> None:
+    """Train one autoregressive pair model under a scheduled-sampling schedule; write weights, history, tables."""
+    from .autoregressive import train_pair_model
+    from .training import configure_tensorflow
+
+    settings = config["figures"]["ss-inconsistency"]["training"]
+    configure_tensorflow(threads, use_gpu=False)  # a few hundred weights: the CPU is faster than a GPU round trip
+    joint = np.asarray(config["figures"]["ss-inconsistency"]["joints"][joint_name], dtype=float)
+    log.info("training the pair model on %s with schedule %s, seed %d, for %d steps", joint_name, schedule, seed,
+             settings["steps"])
+    result = train_pair_model(joint, schedule, seed, settings)
+    log.info("%d steps in %.1f s; epsilon at the last step %.4g", settings["steps"], result.wall_s,
+             result.final_epsilon)
+    weights = Path(outputs["weights"])
+    tmp = weights.with_name(f"tmp-{weights.name}")
+    result.model.conditional.save_weights(tmp)
+    os.replace(tmp, weights)
+    result.history.to_csv(f"{outputs['history']}.tmp", index=False, float_format="%.8g")
+    os.replace(f"{outputs['history']}.tmp", outputs["history"])
+    record = {"joint": joint_name, "schedule": schedule, "seed": seed, "final_epsilon": result.final_epsilon,
+              "steps": settings["steps"], "q1": result.q1.tolist(), "q2_given_1": result.q2_given_1.tolist(),
+              "wall_s": result.wall_s}
+    _atomic_text(outputs["tables"], json.dumps(record, indent=2) + "\n")
 
 
 def evaluate_gan_job(config: dict, target_name: str, generator: str, run_dirs: list[str], threads: int,

@@ -110,3 +110,32 @@ def model_joint(q1: np.ndarray, q2_given_1: np.ndarray) -> np.ndarray:
 def kl_joint(a: np.ndarray, b: np.ndarray) -> float:
     """KL between two joint tables."""
     return float(_kl(a.ravel(), b.ravel()))
+
+
+# ----------------------------------------------------------------- training schedules
+
+ANNEALED = ("linear", "inverse_sigmoid")
+
+
+def schedule_name(epsilon: float | None = None, annealed: str | None = None) -> str:
+    """A schedule's name in paths and tables: `epsilon0.25` (fixed) or an annealed schedule's name."""
+    return f"epsilon{epsilon:g}" if annealed is None else annealed
+
+
+def epsilon_at(schedule: str, step, settings: dict, xp=np):
+    """Probability of feeding the real previous symbol at a training step.
+
+    Fixed (`epsilon<value>`), or annealed from 1 as in Bengio et al. (2015): `linear`
+    reaches `final_epsilon` after `decay_share` of the steps and stays there;
+    `inverse_sigmoid` is k / (k + exp(step / k)). `xp` is numpy or `keras.ops`, so the
+    same formula runs inside the compiled training step.
+    """
+    if schedule.startswith("epsilon"):
+        return float(schedule[len("epsilon"):]) + 0.0 * step
+    if schedule == "linear":
+        progress = xp.minimum(step / (settings["decay_share"] * settings["steps"]), 1.0)
+        return 1.0 - (1.0 - settings["final_epsilon"]) * progress
+    if schedule == "inverse_sigmoid":
+        k = settings["inverse_sigmoid_k"]
+        return k / (k + xp.exp(step / k))
+    raise ValueError(f"unknown schedule {schedule!r}; allowed: epsilon<value in [0, 1]>, {', '.join(ANNEALED)}")

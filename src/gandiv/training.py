@@ -17,6 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from .compiled_loop import fit_in_chunks
 from .gan import AdversarialModel, PiMode
 from .gan_theory import UpdateRule
 from .networks import GeneratorKind, latent_dim_for, make_discriminator, make_generator
@@ -29,6 +30,11 @@ def configure_tensorflow(threads: int, use_gpu: bool) -> None:
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     tf.config.experimental.enable_op_determinism()
+
+
+def visible_gpus() -> list:
+    """GPUs TensorFlow will use (none after `configure_tensorflow(..., use_gpu=False)` or on a CPU build)."""
+    return tf.config.get_visible_devices("GPU")
 
 
 @dataclass
@@ -69,10 +75,8 @@ def train_gan(target, generator_kind: str, rule: str, pi: float, seed: int, sett
     chunk = settings["steps_per_call"]
     fixed_noise = np.random.default_rng(seed).standard_normal((settings["n_snapshot_samples"], model.latent_dim))
     recorder = Recorder(model.generator, fixed_noise.astype("float32"), chunk, probe_points(target))
-    dummy = tf.data.Dataset.from_tensors(tf.zeros((1,))).repeat()  # real data are drawn inside train_step
     start = time.perf_counter()
-    model.fit(dummy, epochs=settings["steps"] // chunk, steps_per_epoch=chunk, verbose=0, shuffle=False,
-              callbacks=[recorder])
+    fit_in_chunks(model, settings["steps"], chunk, [recorder])
     return TrainingResult(model, pd.DataFrame(recorder.rows), recorder.steps, np.stack(recorder.snapshots),
                           recorder.fixed_noise, recorder.probe_points, np.stack(recorder.probe_logits),
                           recorder.diverged_at is not None, recorder.diverged_at, recorder.steps_done,

@@ -68,6 +68,26 @@ def gan_groups():
     return sorted({(run["target"], run["generator"]) for run in gan_runs()})
 
 
+# ---------------------------------------------------------------- scheduled sampling
+
+SS_RUN = "results/scheduled_sampling/{joint}/{schedule}/seed{seed}"
+
+
+def ss_training_config():
+    """The `training` section of ss-inconsistency, or None if no model is trained."""
+    return config["figures"].get("ss-inconsistency", {}).get("training")
+
+
+def ss_runs():
+    """Every pair-model training as wildcard values: fixed epsilons, then annealed schedules."""
+    training = ss_training_config()
+    if training is None:
+        return []
+    schedules = [f"epsilon{eps:g}" for eps in training["epsilons"]] + list(training["annealed"])
+    return [{"joint": j, "schedule": s, "seed": str(seed)}
+            for j, s, seed in itertools.product(training["joints"], schedules, training["seeds"])]
+
+
 def enabled_figures():
     """Figure ids the config asks for, in config order."""
     return list(config["figures"])
@@ -95,6 +115,8 @@ def figure_inputs(wildcards):
                 "summary": f"results/jspi/{settings['target']}/isotropic/summary.json"}
     if wildcards.figure == "gan-grid":
         return {f"eval_{t}_{g}": f"results/gan_eval/{t}/{g}.csv" for t, g in gan_groups()}
+    if wildcards.figure == "ss-inconsistency":
+        return {f"run_{k}": f"{SS_RUN.format(**run)}/tables.json" for k, run in enumerate(ss_runs())}
     if wildcards.figure in ("kl-rule-theory", "density-ratio", "swissroll-kl"):
         target, generator = settings["target"], settings["generator"]
         inputs = {"eval": f"results/gan_eval/{target}/{generator}.csv"}
@@ -116,6 +138,7 @@ def job_benchmarks():
     files += [f"benchmarks/animation/{Path(gif).stem}.tsv" for gif in animations()]
     files += [f"benchmarks/{run_dir(run)}.tsv" for run in gan_runs()]
     files += [f"benchmarks/gan_evaluate/{t}/{g}.tsv" for t, g in gan_groups()]
+    files += [f"benchmarks/{SS_RUN.format(**run)}.tsv" for run in ss_runs()]
     for fig in enabled_figures():
         for path in figure_inputs(SimpleNamespace(figure=fig)).values():
             job = Path(path)
