@@ -16,6 +16,7 @@ from gandiv.discrete import (
     kolmogorov_to_normal,
     rademacher_sum_law,
     sample_loss_minimiser,
+    sgd_on_sample_loss,
     true_gradient,
     tv_bernoulli_trials,
     tv_trials_lower_bound,
@@ -277,3 +278,17 @@ def test_wasserstein_minimiser_single_sample():
 def test_cramer_minimiser_is_theta_star(theta_star, m):
     # Bounded scalar minimisation: ~1e-8 near the ends of [0, 1], far below the 1e-6 the verdict uses.
     assert sample_loss_minimiser(theta_star, m, "cramer") == pytest.approx(theta_star, abs=1e-6)
+
+
+@pytest.mark.parametrize("theta_star, m, loss", [(0.6, 1, "wasserstein"), (0.9, 5, "wasserstein"),
+                                                 (0.6, 2, "wasserstein"), (0.6, 1, "cramer"), (0.9, 10, "cramer")])
+def test_sgd_on_minibatch_losses_ends_at_the_exact_minimiser(theta_star, m, loss):
+    ends = sgd_on_sample_loss(theta_star, m, loss, steps=20000, learning_rate=0.1, n_seeds=4, seed=1)
+    # Cramér: averaging 1e4 noisy steps leaves ~0.005 (sd of p_hat <= 0.5); sign steps: ~1e-3. 0.02 is 4x that.
+    np.testing.assert_allclose(ends, sample_loss_minimiser(theta_star, m, loss), atol=0.02)
+
+
+def test_sgd_on_the_wasserstein_minibatch_loss_misses_theta_star():
+    # m = 1 and theta* = 0.6: the median of a single draw is 1, so SGD walks to the boundary, not to 0.6.
+    ends = sgd_on_sample_loss(0.6, 1, "wasserstein", steps=5000, learning_rate=0.1, n_seeds=4, seed=2)
+    assert np.all(ends > 0.95)

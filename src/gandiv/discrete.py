@@ -92,3 +92,22 @@ def sample_loss_minimiser(theta_star: float, m: int, loss: str) -> float:
                                      options={"xatol": 1e-12}).x)
     expected = np.abs(p_hat[:, None] - p_hat[None, :]).T @ weights  # E|p_hat - c| at c = k/m
     return float(p_hat[np.argmin(expected)])
+
+
+def sgd_on_sample_loss(theta_star: float, m: int, loss: str, steps: int, learning_rate: float, n_seeds: int,
+                       seed: int) -> np.ndarray:
+    """Where SGD on the minibatch loss between m draws from Bernoulli(theta*) and Bernoulli(theta) ends.
+
+    One run per seed (vectorised): theta starts at 0.5 and takes steps lr / sqrt(1 + t) along the
+    minibatch gradient, kept in [0, 1]; the result is each run's average over its last half of steps.
+    """
+    rng = np.random.default_rng(seed)
+    theta = np.full(n_seeds, 0.5)
+    tail = np.zeros(n_seeds)
+    for t in range(steps):
+        p_hat = rng.binomial(m, theta_star, size=n_seeds) / m
+        grad = np.sign(theta - p_hat) if loss == "wasserstein" else 2.0 * (theta - p_hat)
+        theta = np.clip(theta - learning_rate / np.sqrt(1.0 + t) * grad, 0.0, 1.0)
+        if t >= steps // 2:
+            tail += theta
+    return tail / (steps - steps // 2)
