@@ -102,7 +102,8 @@ def build_model(joint, schedule: str, seed: int, settings: dict) -> ScheduledSam
     model = ScheduledSamplingModel(joint, schedule, settings, settings["batch_size"], settings["embedding_dim"],
                                    settings["hidden"], seed)
     learning_rate = keras.optimizers.schedules.CosineDecay(settings["learning_rate"], settings["steps"], alpha=0.1)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=settings["steps_per_call"])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=settings["steps_per_call"],
+                  jit_compile=False)
     return model
 
 

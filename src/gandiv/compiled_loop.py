@@ -19,6 +19,8 @@ class InGraphDataModel(keras.Model):
         """`fit`'s per-call function: the configured number of inlined steps in one `tf.function`."""
         if self.train_function is not None and not force:
             return self.train_function
+        if self.run_eagerly or self.jit_compile:
+            raise ValueError("InGraphDataModel compiles its own loop: compile with run_eagerly=False, jit_compile=False")
 
         @tf.function
         def run_steps():
@@ -32,6 +34,9 @@ class InGraphDataModel(keras.Model):
 
 def fit_in_chunks(model: InGraphDataModel, steps: int, chunk: int, callbacks=()) -> None:
     """Train `steps` steps as `steps // chunk` epochs of one compiled call each (callbacks run between calls)."""
+    if chunk != model.steps_per_execution or steps % chunk:
+        raise ValueError(f"steps={steps} must be a multiple of chunk={chunk} = the model's steps_per_execution "
+                         f"({model.steps_per_execution})")
     dummy = tf.data.Dataset.from_tensors(tf.zeros((1,))).repeat()  # never read: data are drawn inside the step
     model.fit(dummy, epochs=steps // chunk, steps_per_epoch=chunk, verbose=0, shuffle=False,
               callbacks=list(callbacks))

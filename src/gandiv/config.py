@@ -306,6 +306,8 @@ def _check_figures(figures: dict, targets: dict, gan: dict | None = None) -> Non
             raise ConfigError("figures.kl-fit-gaussian2d.batch_size",
                               f"{f['batch_size']} exceeds n_samples={f['n_samples']}",
                               f"integer in [1, {f['n_samples']}]")
+    if "wgan-critic" in figures:
+        _check_whole_calls("figures.wgan-critic", figures["wgan-critic"])
     if "ss-inconsistency" in figures:
         _check_scheduled_sampling(figures["ss-inconsistency"])
     for fig, (target_key, generator_key) in GAN_FIGURES.items():

@@ -186,6 +186,30 @@ def train_pair_job(config: dict, joint_name: str, schedule: str, seed: int, thre
     _atomic_text(outputs["tables"], json.dumps(record, indent=2) + "\n")
 
 
+def train_critic_job(config: dict, objective: str, threads: int, out_npz: str) -> None:
+    """Train the discriminator (gan) or WGAN-GP critic against two fixed far-apart Gaussians; save its curves."""
+    from .critic import outputs_and_generator_gradients, train_critic
+    from .training import configure_tensorflow
+
+    settings = config["figures"]["wgan-critic"]
+    configure_tensorflow(threads, use_gpu=False)  # one small network: the CPU is faster than a GPU round trip
+    log.info("training the %s network for %d steps (P = N(%g, %g^2), Q = N(%g, %g^2))", objective,
+             settings["steps"], settings["p"]["mean"], settings["p"]["sd"], settings["q"]["mean"], settings["q"]["sd"])
+    model = train_critic(objective, settings, int(config["seed"]))
+    p, q = settings["p"], settings["q"]
+    lo, hi = min(p["mean"] - 4 * p["sd"], q["mean"] - 4 * q["sd"]), max(p["mean"] + 4 * p["sd"], q["mean"] + 4 * q["sd"])
+    grid = np.linspace(lo, hi, 801)
+    rng = np.random.default_rng(int(config["seed"]))
+    q_samples = q["mean"] + q["sd"] * rng.standard_normal(settings["n_eval_samples"])
+    curves = {f"grid_{k}": v for k, v in outputs_and_generator_gradients(model.network, objective, grid).items()}
+    curves |= {f"q_{k}": v for k, v in outputs_and_generator_gradients(model.network, objective, q_samples).items()}
+    with open(f"{out_npz}.tmp", "wb") as handle:
+        np.savez(handle, grid=grid, q_samples=q_samples, **curves)
+    os.replace(f"{out_npz}.tmp", out_npz)
+    log.info("mean |generator gradient| at Q's samples: %s", {k: float(np.abs(v).mean()) for k, v in curves.items()
+                                                              if k.startswith("q_grad")})
+
+
 def evaluate_gan_job(config: dict, target_name: str, generator: str, run_dirs: list[str], threads: int,
                      out_csv: str) -> None:
     """Exact and estimated divergences of every trained GAN of one (target, generator) group."""

@@ -117,11 +117,6 @@ def kl_joint(a: np.ndarray, b: np.ndarray) -> float:
 ANNEALED = ("linear", "inverse_sigmoid")
 
 
-def schedule_name(epsilon: float | None = None, annealed: str | None = None) -> str:
-    """A schedule's name in paths and tables: `epsilon0.25` (fixed) or an annealed schedule's name."""
-    return f"epsilon{epsilon:g}" if annealed is None else annealed
-
-
 def epsilon_at(schedule: str, step, settings: dict, xp=np):
     """Probability of feeding the real previous symbol at a training step.
 

@@ -65,7 +65,7 @@ def build_model(target, generator_kind: str, rule: str, pi: float, seed: int, se
                              PiMode(settings["pi_mode"]), settings["batch_size"], seed)
     model.compile(d_optimizer=keras.optimizers.Adam(opt["d_learning_rate"], beta_1=opt["beta_1"]),
                   g_optimizer=keras.optimizers.Adam(opt["g_learning_rate"], beta_1=opt["beta_1"]),
-                  steps_per_execution=settings["steps_per_call"])
+                  steps_per_execution=settings["steps_per_call"], jit_compile=False)
     return model
 
 

@@ -9,7 +9,7 @@ device file, no accounting) under /tmp/gandiv-slurm, starts munged, slurmctld an
 hand (no systemd here; slurmd gets its config from slurmctld, "configless") and stops exactly
 those processes by their ids at the end, also when interrupted.
 
-Then it runs config/smoke.yaml, with `gan.device: gpu`, through a copy of profiles/slurm that
+Then it runs config/smoke.yaml (GAN trainings 2000 steps), with `gan.device: gpu`, through a copy of profiles/slurm that
 only sets the partition, the account and the squeue status command, kills one GAN training
 mid-run with SIGKILL through `scancel`, and checks that
 - every job went through SLURM (a SLURM job id per job in Snakemake's log, known to slurmctld),
@@ -69,10 +69,13 @@ def install() -> None:
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     say(f"installing {' '.join(PACKAGES)} from Debian")
     command = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES]
-    result = run(command, env=env, timeout=900)
-    if result.returncode != 0:
-        run(["apt-get", "update", "-q"], env=env, timeout=600)
+    try:
         result = run(command, env=env, timeout=900)
+        if result.returncode != 0:
+            run(["apt-get", "update", "-q"], env=env, timeout=600)
+            result = run(command, env=env, timeout=900)
+    except subprocess.TimeoutExpired as timeout:
+        raise Unavailable(f"apt-get did not finish in {timeout.timeout:.0f} s (package mirror unreachable?)")
     if result.returncode != 0:
         raise Unavailable(f"apt-get could not install {PACKAGES}: {result.stderr.strip()[-500:]}")
     missing = [d for d in DAEMONS if shutil.which(d) is None]
@@ -215,37 +218,67 @@ def slurm_profile(folder: Path) -> Path:
 def smoke_config(folder: Path, device: str) -> Path:
     config = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
     config["gan"]["device"] = device
+    config["gan"]["steps"] = 2000  # both runs: a training long enough to be caught and killed inside
     path = folder / f"smoke-{device}.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
 
 def snakemake(workdir: Path, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
+    """Snakemake in its own process group, killed whole (with the jobs it started) if it overruns."""
     workdir.mkdir(parents=True, exist_ok=True)
-    return run([SNAKEMAKE, "-s", str(REPO / "Snakefile"), *args], cwd=workdir, env=cluster_env(), timeout=timeout)
+    cmd = [SNAKEMAKE, "-s", str(REPO / "Snakefile"), *args]
+    process = subprocess.Popen(cmd, cwd=workdir, env=cluster_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        err += f"\n[slurm-smoke] snakemake killed after {timeout:.0f} s"
+    return subprocess.CompletedProcess(cmd, process.returncode, out, err)
 
 
 class Killer(threading.Thread):
-    """Kills the first GAN training seen running for a few seconds (SIGKILL to every process of the job)."""
+    """SIGKILLs the first GAN training job caught inside its training (SIGKILL to every process of the job).
 
-    def __init__(self):
+    A job is inside its training once its own log says "training ..." and not yet "... steps in".
+    """
+
+    def __init__(self, workdir: Path):
         super().__init__(daemon=True)
-        self.killed, self.stop = None, threading.Event()
+        self.workdir, self.killed, self.stop = workdir, None, threading.Event()
+
+    def training_log(self, job_id: str) -> Path | None:
+        """The job's own log (logs/...), read off the rule block Snakemake prints in the SLURM job's output."""
+        stdout = re.search(r"StdOut=(\S+)", job_record(job_id))
+        if not stdout or not Path(stdout.group(1)).exists():
+            return None
+        log = re.search(r"^\s+log: (\S+)", Path(stdout.group(1)).read_text(), flags=re.M)
+        return self.workdir / log.group(1) if log else None
 
     def run(self) -> None:
-        seen = {}
         while not self.stop.is_set() and self.killed is None:
-            out = run(["squeue", "-h", "-o", "%i|%k|%T"], env=cluster_env()).stdout
-            for line in out.splitlines():
+            for line in run(["squeue", "-h", "-o", "%i|%k|%T"]).stdout.splitlines():
                 job_id, comment, state = line.split("|")
-                if "gan_train" in comment and state == "RUNNING":
-                    seen.setdefault(job_id, time.time())
-                    if time.time() - seen[job_id] > 8:  # past TensorFlow's start-up, inside the training
-                        run(["scancel", "--signal=KILL", "--full", job_id], env=cluster_env())
-                        self.killed = (job_id, comment)
-                        say(f"killed SLURM job {job_id} ({comment}) mid-run with SIGKILL")
-                        return
-            time.sleep(1)
+                if "gan_train" not in comment or state != "RUNNING":
+                    continue
+                log = self.training_log(job_id)
+                text = log.read_text() if log and log.exists() else ""
+                if "training " in text and " steps in " not in text:
+                    run(["scancel", "--signal=KILL", "--full", job_id])
+                    self.killed = (job_id, comment)
+                    say(f"killed SLURM job {job_id} ({comment}) inside its training with SIGKILL")
+                    return
+            time.sleep(0.2)
+
+
+def cancel_all_jobs() -> None:
+    """Cancel whatever is still queued or running (after a failure), and wait until the queue is empty."""
+    run(["scancel", f"--partition={PARTITION}", "--full"])
+    deadline = time.time() + 60
+    while run(["squeue", "-h"]).stdout.strip() and time.time() < deadline:
+        time.sleep(1)
 
 
 def job_record(job_id: str) -> str:
@@ -275,6 +308,9 @@ def compare_outputs(local: Path, cluster: Path) -> list[str]:
             problems.append(f"differs: {rel}")
     for snapshots in sorted((local / "results" / "gan").rglob("snapshots.npz")):
         other = cluster / snapshots.relative_to(local)
+        if not other.exists():
+            problems.append(f"missing on the cluster run: {other.relative_to(cluster)}")
+            continue
         a, b = np.load(snapshots), np.load(other)
         if any(not np.array_equal(a[k], b[k]) for k in a.files):
             problems.append(f"differs: {snapshots.relative_to(local)}")
@@ -286,10 +322,11 @@ def check(workdir: Path, local: Path, result: subprocess.CompletedProcess, kille
     log = result.stdout + result.stderr
     problems = []
     submitted = re.findall(r"Job (\d+) has been submitted with SLURM jobid (\d+)", log)
-    n_jobs = len(re.findall(r"^rule \w+:", log, flags=re.M))  # job starts, retries included (not localrules)
-    say(f"{len(submitted)} submissions to SLURM for {n_jobs} job starts in Snakemake's log")
-    if not submitted or len(submitted) != n_jobs:
-        problems.append(f"{n_jobs} jobs started but {len(submitted)} went through SLURM")
+    finished = {job for job, rule in re.findall(r"Finished jobid: (\d+) \(Rule: (\w+)\)", log) if rule != "all"}
+    through_slurm = {job for job, _ in submitted}
+    say(f"{len(submitted)} submissions to SLURM (retries included) for {len(finished)} finished jobs")
+    if not finished or not finished <= through_slurm:
+        problems.append(f"jobs finished without a SLURM job id: {sorted(finished - through_slurm)}")
     unknown = [sid for _, sid in submitted if "JobId=" not in job_record(sid)]
     if unknown:
         problems.append(f"SLURM job ids unknown to slurmctld: {unknown}")
@@ -349,7 +386,7 @@ def main() -> int:
                 say(f"the local smoke run failed:\n{local.stderr[-3000:]}")
                 return 1
             say("smoke run through profiles/slurm (GAN jobs as GPU jobs), killing one training mid-run")
-            killer = Killer()
+            killer = Killer(tmp / "cluster")
             killer.start()
             cluster = snakemake(tmp / "cluster", "--workflow-profile", str(slurm_profile(tmp / "profile")),
                                 "--configfile", str(smoke_config(tmp, "gpu")))
@@ -359,6 +396,8 @@ def main() -> int:
                 return 1
             problems = check(tmp / "cluster", tmp / "local", cluster, killer)
         finally:
+            if daemons.processes:
+                cancel_all_jobs()
             daemons.stop()
     if problems:
         say("FAILED:\n  " + "\n  ".join(problems))

@@ -115,6 +115,8 @@ def figure_inputs(wildcards):
                 "summary": f"results/jspi/{settings['target']}/isotropic/summary.json"}
     if wildcards.figure == "gan-grid":
         return {f"eval_{t}_{g}": f"results/gan_eval/{t}/{g}.csv" for t, g in gan_groups()}
+    if wildcards.figure == "wgan-critic":
+        return {objective: f"results/wgan_critic/{objective}.npz" for objective in ("gan", "wgan_gp")}
     if wildcards.figure == "ss-inconsistency":
         return {f"run_{k}": f"{SS_RUN.format(**run)}/tables.json" for k, run in enumerate(ss_runs())}
     if wildcards.figure in ("kl-rule-theory", "density-ratio", "swissroll-kl"):
@@ -139,6 +141,8 @@ def job_benchmarks():
     files += [f"benchmarks/{run_dir(run)}.tsv" for run in gan_runs()]
     files += [f"benchmarks/gan_evaluate/{t}/{g}.tsv" for t, g in gan_groups()]
     files += [f"benchmarks/{SS_RUN.format(**run)}.tsv" for run in ss_runs()]
+    if "wgan-critic" in config["figures"]:
+        files += [f"benchmarks/critic_train/{objective}.tsv" for objective in ("gan", "wgan_gp")]
     for fig in enabled_figures():
         for path in figure_inputs(SimpleNamespace(figure=fig)).values():
             job = Path(path)

@@ -47,3 +47,21 @@ rule gan_evaluate:
         GAN_ENV
     script:
         "../scripts/gan_evaluate.py"
+
+
+rule critic_train:
+    output:
+        curves="results/wgan_critic/{objective}.npz",
+    params:
+        tracked=lambda w: {"settings": config["figures"]["wgan-critic"], "seed": config["seed"]},
+    threads: GAN_THREADS
+    log:
+        "logs/critic_train/{objective}.log",
+    benchmark:
+        "benchmarks/critic_train/{objective}.tsv"
+    wildcard_constraints:
+        objective="gan|wgan_gp",
+    conda:
+        "../../envs/gan.yaml"
+    script:
+        "../scripts/critic_train.py"

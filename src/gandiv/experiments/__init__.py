@@ -52,7 +52,7 @@ def verdict(figure_id: str, status: str, summary: str, numbers: list[tuple]) -> 
 
 def builders() -> dict:
     """Figure id -> builder function, for every figure the pipeline can build."""
-    from . import (discrete_figures, exact_fits, gan_figures, gan_theory_figures, gan_theory_practice, jspi_figures,
+    from . import (critic_figures, discrete_figures, exact_fits, gan_figures, gan_theory_figures, gan_theory_practice, jspi_figures,
                    ml_from_samples, ss_figures, swissroll_figures)
 
     return {
@@ -72,4 +72,5 @@ def builders() -> dict:
         "density-ratio": gan_theory_practice.density_ratio,
         "kl-rule-theory": gan_theory_practice.kl_rule_theory,
         "ss-inconsistency": ss_figures.ss_inconsistency,
+        "wgan-critic": critic_figures.wgan_critic,
     }

@@ -127,7 +127,7 @@ def cramer_bernoulli(ctx: Context) -> FigureResult:
             ax.plot(range(len(sizes)), exact, "-", color=f"C{k}", label=f"{loss}: exact minimiser")
             for j, m in enumerate(sizes):
                 ends = discrete.sgd_on_sample_loss(theta_star, m, loss, sgd["sgd_steps"], sgd["sgd_learning_rate"],
-                                                   sgd["sgd_seeds"], ctx.seed + 1000 * j + k)
+                                                   sgd["sgd_seeds"], ctx.seed + 1000 * col + 10 * j + k)
                 worst_sgd = max(worst_sgd, float(np.abs(ends - exact[j]).max()))
                 ax.scatter(np.full(len(ends), j) + (k - 0.5) * 0.15, ends, s=10, color=f"C{k}",
                            label=f"{loss}: SGD runs" if j == 0 else None)

@@ -1,0 +1,50 @@
+"""wgan-critic: the generator gradients from a discriminator and from a WGAN-GP critic."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from scipy.special import expit  # noqa: E402
+
+from gandiv.critic import outputs_and_generator_gradients, train_critic  # noqa: E402
+
+SETTINGS = {"p": {"mean": 0.0, "sd": 1.0}, "q": {"mean": 10.0, "sd": 1.0}, "steps": 1000, "steps_per_call": 500,
+            "batch_size": 256, "learning_rate": 1e-3, "gp_weight": 10.0, "hidden": 32, "depth": 2}
+
+
+def linear_network(slope: float, intercept: float) -> keras.Sequential:
+    network = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    network.layers[0].set_weights([np.array([[slope]], "float32"), np.array([intercept], "float32")])
+    return network
+
+
+def test_generator_gradients_match_their_closed_forms_on_a_linear_network():
+    x = np.linspace(-3, 3, 13)
+    a = 1.5 * x - 0.5  # the logit (or critic value) of the linear network
+    gan = outputs_and_generator_gradients(linear_network(1.5, -0.5), "gan", x)
+    np.testing.assert_allclose(gan["output"], a, rtol=1e-6)
+    # d/dx log(1 - sigmoid(a)) = -sigmoid(a) a';  d/dx -log sigmoid(a) = -(1 - sigmoid(a)) a'  (float32: 1e-6)
+    np.testing.assert_allclose(gan["grad_minimax"], -expit(a) * 1.5, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(gan["grad_nonsaturating"], -expit(-a) * 1.5, rtol=1e-5, atol=1e-7)
+    critic = outputs_and_generator_gradients(linear_network(1.5, -0.5), "wgan_gp", x)
+    np.testing.assert_allclose(critic["grad_wgan"], -1.5, rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return {objective: train_critic(objective, SETTINGS, 0).network for objective in ("gan", "wgan_gp")}
+
+
+def test_discriminator_saturates_and_critic_does_not(trained):
+    q_samples = np.random.default_rng(0).normal(10.0, 1.0, 1000)
+    gan = outputs_and_generator_gradients(trained["gan"], "gan", q_samples)
+    critic = outputs_and_generator_gradients(trained["wgan_gp"], "wgan_gp", q_samples)
+    # Far-apart Gaussians are separable: the discriminator grows its logits until log(1 - D) is flat at Q.
+    assert np.abs(gan["grad_minimax"]).mean() < 1e-3
+    # The gradient penalty holds the critic's slope near 1 between P and Q (soft constraint: 0.5 to 3).
+    assert 0.5 < np.abs(critic["grad_wgan"]).mean() < 3.0
+    # The critic's generator gradient points Q towards P (negative x): -f' has the sign that moves x down.
+    assert np.mean(critic["grad_wgan"]) > 0  # gradient descent on -f moves x against this sign
