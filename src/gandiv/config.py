@@ -168,7 +168,7 @@ def target_dim(target: dict) -> int:
         return len(target["means"][0])
     if target["kind"] == "gaussian":
         return len(target["mean"])
-    return 2  # theis2016_mixture, swiss_roll
+    return 2  # theis2016_mixture, swiss_roll, ring_of_gaussians, grid_of_gaussians
 
 
 def _check_cov(cov: list, d: int, path: str) -> None:

@@ -154,6 +154,21 @@ class Discrete:
         return rng.choice(self.support, size=n, p=self.probs)
 
 
+def ring_of_gaussians(n_modes: int, radius: float, sd: float) -> GaussianMixture:
+    """Equal-weight isotropic Gaussians evenly spaced on a circle (the WGAN-GP paper's "8 Gaussians")."""
+    angle = 2.0 * np.pi * np.arange(n_modes) / n_modes
+    means = radius * np.column_stack([np.cos(angle), np.sin(angle)])
+    return GaussianMixture(np.full(n_modes, 1.0 / n_modes), means, np.tile(sd**2 * np.eye(2), (n_modes, 1, 1)))
+
+
+def grid_of_gaussians(n_per_side: int, spacing: float, sd: float) -> GaussianMixture:
+    """Equal-weight isotropic Gaussians on a centred square grid (the WGAN-GP paper's "25 Gaussians")."""
+    ticks = spacing * (np.arange(n_per_side) - (n_per_side - 1) / 2.0)
+    means = np.array([[x, y] for x in ticks for y in ticks])
+    n = len(means)
+    return GaussianMixture(np.full(n, 1.0 / n), means, np.tile(sd**2 * np.eye(2), (n, 1, 1)))
+
+
 def target_from_config(spec: dict) -> GaussianMixture:
     """Build a target P from its (validated) config entry."""
     kind = spec["kind"]
@@ -165,4 +180,8 @@ def target_from_config(spec: dict) -> GaussianMixture:
         return theis2016_mixture(spec["seed"])
     if kind == "swiss_roll":
         return swiss_roll(spec["n_components"], spec["turns"], tuple(spec["radius"]), spec["sd"])
+    if kind == "ring_of_gaussians":
+        return ring_of_gaussians(spec["n_modes"], spec["radius"], spec["sd"])
+    if kind == "grid_of_gaussians":
+        return grid_of_gaussians(spec["n_per_side"], spec["spacing"], spec["sd"])
     raise ValueError(f"unknown target kind {kind!r}")
