@@ -108,24 +108,25 @@ def gan_steps() -> None:
     report("gan_compiled_over_eager", compiled / eager, "x")
 
 
-def last_gan_grid() -> None:
-    """Wall time of the last GAN grid run in this checkout, from its per-job benchmark files.
+def last_grid(name: str, folder: str) -> None:
+    """Wall time of the last run of one training grid in this checkout, from its per-job benchmark files.
 
     A job's file is written when it ends, so the grid ran from min(mtime - duration) to max(mtime).
     """
-    files = list(Path(REPO, "benchmarks", "results", "gan").rglob("*.tsv"))
+    files = list(Path(REPO, "benchmarks", "results", folder).rglob("*.tsv"))
     if not files:
-        print("gan_grid_last_run: none in benchmarks/ (run `make run` first)")
+        print(f"{name}_last_run: none in benchmarks/ (run `make run` first)")
         return
     spans = [(f.stat().st_mtime, float(next(csv.DictReader(open(f), delimiter="\t"))["s"])) for f in files]
     wall = max(end for end, _ in spans) - min(end - duration for end, duration in spans)
-    report(f"gan_grid_last_run_wall_s ({len(files)} trainings)", wall, "s")
-    report("gan_grid_last_run_job_seconds", sum(d for _, d in spans), "s")
+    report(f"{name}_last_run_wall_s ({len(files)} trainings)", wall, "s")
+    report(f"{name}_last_run_job_seconds", sum(d for _, d in spans), "s")
 
 
 if __name__ == "__main__":
     gan_steps()
     objective_evaluations()
-    last_gan_grid()
+    last_grid("gan_grid", "gan")
+    last_grid("zoo_grid", "objectives_zoo")
     pipeline("smoke_pipeline", "config/smoke.yaml")
-    pipeline("full_exact_part", "config/config.yaml", "--omit-from", "gan_train", "ss_train")
+    pipeline("full_exact_part", "config/config.yaml", "--omit-from", "gan_train", "ss_train", "zoo_train")

@@ -203,6 +203,24 @@ BAD = [
      "figures.ss-inconsistency.training.annealed[0]", ["'exponential'", "linear, inverse_sigmoid"]),
     ("ss-seeds-missing", "figures/ss-inconsistency/training/seeds", DELETE,
      "figures.ss-inconsistency.training.seeds", ["missing required key"]),
+    ("grid-rule-is-a-zoo-rule", "gan/grid/0/rules", ["minimax", "wgan"], "gan.grid[0].rules[1]",
+     ["'wgan'", "minimax, nonsaturating, kl"]),
+    ("zoo-rule-unknown", "figures/objectives-zoo/rules", ["hinge"], "figures.objectives-zoo.rules[0]",
+     ["'hinge'", "minimax, nonsaturating, kl, lsgan, wgan, wgan_gp"]),
+    ("zoo-target-1d", "figures/objectives-zoo/targets", ["ring8", "bimodal_1d"], "figures.objectives-zoo.targets[1]",
+     ["target 'bimodal_1d' is 1-D", "a 2-D target", "ring8"]),
+    ("zoo-target-undefined", "figures/objectives-zoo/targets", ["ring9"], "figures.objectives-zoo.targets[0]",
+     ["undefined target 'ring9'"]),
+    ("zoo-wgan-without-clip", "figures/objectives-zoo/objectives/wgan/weight_clip", None,
+     "figures.objectives-zoo.objectives.wgan.weight_clip", ["wgan needs a weight clip", "0.01"]),
+    ("zoo-wgan-gp-without-penalty", "figures/objectives-zoo/objectives/wgan_gp/gp_weight", 0.0,
+     "figures.objectives-zoo.objectives.wgan_gp.gp_weight", ["wgan_gp needs a gradient penalty", "number > 0"]),
+    ("zoo-optimizer-unknown", "figures/objectives-zoo/objectives/lsgan/optimizer", "sgd",
+     "figures.objectives-zoo.objectives.lsgan.optimizer", ["'sgd'", "adam, rmsprop"]),
+    ("zoo-steps", "figures/objectives-zoo/steps", 1200, "figures.objectives-zoo.steps",
+     ["1200 is not a multiple of steps_per_call=500", "1000 or 1500"]),
+    ("zoo-knn", "figures/objectives-zoo/evaluation/knn_k", 3000, "figures.objectives-zoo.evaluation.knn_k",
+     ["3000 exceeds n_samples / 2 = 2500"]),
     # config.yaml trains only flow and mlp on iclr_mog10; the heatmap asks for gaussian
     ("heatmap-generator-not-trained", "figures/gan-grid/heatmap_target", "iclr_mog10",
      "figures.gan-grid.heatmap_generator", ["'gaussian' is not trained on 'iclr_mog10'",
@@ -241,6 +259,9 @@ BAD_MULTI = [
     ("ss-no-schedule", [("figures/ss-inconsistency/training/epsilons", []),
                         ("figures/ss-inconsistency/training/annealed", [])],
      "figures.ss-inconsistency.training.epsilons", ["no fixed epsilon and no annealed schedule", "[0, 1]"]),
+    ("zoo-sn-rule-not-trained", [("figures/objectives-zoo/rules", ["nonsaturating", "wgan_gp"]),
+                                 ("figures/objectives-zoo/spectral_norm_rules", ["nonsaturating", "kl"])],
+     "figures.objectives-zoo.spectral_norm_rules[1]", ["'kl' is not in rules", "nonsaturating, wgan_gp"]),
     ("heatmap-target-outside-figure-list", [("figures/gan-grid/heatmap_target", "swiss_roll"),
                                             ("figures/gan-grid/heatmap_generator", "gaussian")],
      "figures.gan-grid.heatmap_generator", ["generators trained on 'swiss_roll': flow, mlp"]),
@@ -319,6 +340,13 @@ def test_schema_gan_rules_match_code(schema):
     from gandiv.gan_theory import UpdateRule
 
     assert schema["$defs"]["gan_rule"]["enum"] == [r.value for r in UpdateRule]
+
+
+def test_schema_grid_rules_are_the_logit_rules(schema):
+    from gandiv.gan_theory import LOGIT_RULES
+
+    # the pi x rule grid trains rules that take a prior; the zoo's other rules need their own settings
+    assert schema["$defs"]["gan_grid_rule"]["enum"] == [r.value for r in LOGIT_RULES]
 
 
 def test_defaults_filled(config, schema):

@@ -233,13 +233,18 @@ def _check_whole_calls(path: str, section: dict) -> None:
                           f"a multiple of {chunk}, nearest {nearest} (or change steps_per_call)")
 
 
+def _check_knn(path: str, evaluation: dict) -> None:
+    """The k-NN estimator needs at least 2k samples."""
+    n, k = evaluation["n_samples"], evaluation["knn_k"]
+    if n < 2 * k:
+        raise ConfigError(f"{path}.knn_k", f"{k} exceeds n_samples / 2 = {n / 2:g}",
+                          f"integer in [1, {n // 2}] (n_samples >= 2 * knn_k)")
+
+
 def _check_gan(gan: dict, targets: dict) -> None:
     """GAN settings the schema cannot express: step chunking, batch composition, grid references, duplicates."""
     _check_whole_calls("gan", gan)
-    ev = gan["evaluation"]
-    if ev["n_samples"] < 2 * ev["knn_k"]:
-        raise ConfigError("gan.evaluation.knn_k", f"{ev['knn_k']} exceeds n_samples / 2 = {ev['n_samples'] / 2:g}",
-                          f"integer in [1, {ev['n_samples'] // 2}] (n_samples >= 2 * knn_k)")
+    _check_knn("gan.evaluation", gan["evaluation"])
     names = ", ".join(targets)
     n_batch = 2 * gan["batch_size"]
     for i, entry in enumerate(gan["grid"]):
@@ -310,6 +315,8 @@ def _check_figures(figures: dict, targets: dict, gan: dict | None = None) -> Non
         _check_whole_calls("figures.wgan-critic", figures["wgan-critic"])
     if "ss-inconsistency" in figures:
         _check_scheduled_sampling(figures["ss-inconsistency"])
+    if "objectives-zoo" in figures:
+        _check_objectives_zoo(figures["objectives-zoo"], targets)
     for fig, (target_key, generator_key) in GAN_FIGURES.items():
         if fig in figures:
             _check_trained(fig, figures[fig], target_key, generator_key, gan, targets)
@@ -337,6 +344,29 @@ def _check_trained(fig: str, f: dict, target_key: str, generator_key: str, gan: 
             options = ", ".join(str(v) for v in dict.fromkeys(v for e in entries for v in e[field]))
             raise ConfigError(f"figures.{fig}.{key}", f"{f[key]!r} is not trained for {ref!r} with {kind!r}",
                               f"values in `gan.grid` for that target and generator: {options}")
+
+
+def _check_objectives_zoo(f: dict, targets: dict) -> None:
+    """2-D targets; whole compiled calls; spectral-norm rules also trained plain; critics constrained."""
+    p = "figures.objectives-zoo"
+    _check_whole_calls(p, f)
+    for i, ref in enumerate(f["targets"]):
+        if target_dim(targets[ref]) != 2:
+            ok = [n for n, t in targets.items() if target_dim(t) == 2]
+            raise ConfigError(f"{p}.targets[{i}]", f"target {ref!r} is {target_dim(targets[ref])}-D",
+                              "a 2-D target: " + (", ".join(ok) or "none defined"))
+    for i, rule in enumerate(f["spectral_norm_rules"]):
+        if rule not in f["rules"]:
+            raise ConfigError(f"{p}.spectral_norm_rules[{i}]", f"{rule!r} is not in rules (no plain run to compare)",
+                              "rules listed in figures.objectives-zoo.rules: " + ", ".join(f["rules"]))
+    objectives = f["objectives"]
+    if "wgan" in f["rules"] and objectives["wgan"]["weight_clip"] is None:
+        raise ConfigError(f"{p}.objectives.wgan.weight_clip", "wgan needs a weight clip (got null)",
+                          "a number > 0, e.g. 0.01 as in the WGAN paper")
+    if "wgan_gp" in f["rules"] and objectives["wgan_gp"]["gp_weight"] <= 0:
+        raise ConfigError(f"{p}.objectives.wgan_gp.gp_weight", f"wgan_gp needs a gradient penalty (got "
+                          f"{objectives['wgan_gp']['gp_weight']!r})", "a number > 0, e.g. 0.1 for toy data or 10")
+    _check_knn(f"{p}.evaluation", f["evaluation"])
 
 
 def _check_scheduled_sampling(f: dict) -> None:

@@ -17,6 +17,7 @@ import tensorflow as tf
 from keras import ops
 
 from .compiled_loop import InGraphDataModel, fit_in_chunks
+from .gan import gradient_penalty
 from .networks import mlp
 
 
@@ -50,13 +51,8 @@ class FixedPairCritic(InGraphDataModel):
             if self.objective is CriticObjective.GAN:
                 loss = ops.mean(ops.softplus(-real_out)) + ops.mean(ops.softplus(fake_out))
             else:
-                mix = keras.random.uniform((self.batch_size, 1), seed=self.seed_generator)
-                between = mix * real + (1.0 - mix) * fake
-                with tf.GradientTape() as inner:
-                    inner.watch(between)
-                    out = self.network(between)
-                slope = ops.abs(inner.gradient(out, between))
-                loss = ops.mean(fake_out) - ops.mean(real_out) + self.gp_weight * ops.mean((slope - 1.0) ** 2)
+                loss = (ops.mean(fake_out) - ops.mean(real_out)
+                        + self.gp_weight * gradient_penalty(self.network, real, fake, self.seed_generator))
         grads = tape.gradient(loss, self.network.trainable_weights)
         self.optimizer.apply(grads, self.network.trainable_weights)
         self.loss_tracker.update_state(loss)

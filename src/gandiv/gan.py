@@ -19,7 +19,7 @@ from keras import ops
 
 from .compiled_loop import InGraphDataModel
 from .densities import GaussianMixture
-from .gan_theory import UpdateRule
+from .gan_theory import CRITIC_RULES, UpdateRule
 
 
 class PiMode(str, Enum):
@@ -29,23 +29,47 @@ class PiMode(str, Enum):
     BATCH = "batch"  # unweighted loss, real share of the batch = pi
 
 
-def generator_loss(rule: UpdateRule, logit):
-    """The M-step loss on the discriminator's logits of generated samples (see gan_theory)."""
+def generator_loss(rule: UpdateRule, output):
+    """The M-step loss on the discriminator's output at generated samples (logit D, LSGAN score or critic value)."""
     if rule is UpdateRule.MINIMAX:
-        return -ops.mean(ops.softplus(logit))  # log(1 - D)
+        return -ops.mean(ops.softplus(output))  # log(1 - D)
     if rule is UpdateRule.NONSATURATING:
-        return ops.mean(ops.softplus(-logit))  # -log D
+        return ops.mean(ops.softplus(-output))  # -log D
     if rule is UpdateRule.KL:
-        return -ops.mean(logit)  # log((1 - D) / D)
+        return -ops.mean(output)  # log((1 - D) / D)
+    if rule is UpdateRule.LSGAN:
+        return 0.5 * ops.mean(ops.square(output))  # (D - c)^2 / 2 with c = 0
+    if rule in CRITIC_RULES:
+        return -ops.mean(output)  # -E_Q f
     raise ValueError(f"unknown update rule {rule!r}")
 
 
-def discriminator_loss(real_logit, fake_logit, pi: float, mode: PiMode):
-    """Binary cross-entropy on logits whose minimiser is logit D* = log(pi p / ((1-pi) q))."""
-    real_term, fake_term = ops.softplus(-real_logit), ops.softplus(fake_logit)
+def discriminator_loss(real_out, fake_out, pi: float, mode: PiMode, rule: UpdateRule = UpdateRule.MINIMAX):
+    """The D-step loss; its minimiser is logit D* = log(pi p / ((1-pi) q)) for the logit rules.
+
+    lsgan: (D - 1)^2 / 2 on real and (D + 1)^2 / 2 on generated samples, so D* = (pi p - (1-pi) q) / (pi p + (1-pi) q).
+    Critics: E_Q f - E_P f, unweighted (a critic has no prior; its Lipschitz bound comes from clipping or the penalty).
+    """
+    if rule in CRITIC_RULES:
+        return ops.mean(fake_out) - ops.mean(real_out)
+    if rule is UpdateRule.LSGAN:
+        real_term, fake_term = 0.5 * ops.square(real_out - 1.0), 0.5 * ops.square(fake_out + 1.0)
+    else:
+        real_term, fake_term = ops.softplus(-real_out), ops.softplus(fake_out)
     if mode is PiMode.WEIGHTS:
         return pi * ops.mean(real_term) + (1.0 - pi) * ops.mean(fake_term)
     return ops.mean(ops.concatenate([real_term, fake_term], axis=0))
+
+
+def gradient_penalty(network: keras.Model, real, fake, seed_generator):
+    """E (|grad f(x_hat)| - 1)^2 at random points x_hat between paired real and generated samples (WGAN-GP)."""
+    mix = keras.random.uniform((ops.shape(real)[0], 1), seed=seed_generator)
+    between = mix * real + (1.0 - mix) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(between)
+        out = network(between, training=True)
+    slope = ops.sqrt(ops.sum(ops.square(tape.gradient(out, between)), axis=1) + 1e-12)  # + 1e-12: finite grad at 0
+    return ops.mean(ops.square(slope - 1.0))
 
 
 def batch_sizes(batch_size: int, pi: float, mode: PiMode) -> tuple[int, int]:
@@ -84,17 +108,26 @@ class MixtureSampler:
 
 
 class AdversarialModel(InGraphDataModel):
-    """Generator G(z) and discriminator logit D(x) trained against each other."""
+    """Generator G(z) and discriminator D(x) (a logit, an LSGAN score or a critic) trained against each other.
+
+    Each step makes `d_steps` discriminator updates, then one generator update. Critic rules keep
+    their network roughly 1-Lipschitz: `weight_clip` clips every weight after each update (WGAN);
+    `gp_weight` adds the gradient penalty to the loss (WGAN-GP).
+    """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, target: GaussianMixture, latent_dim: int,
-                 rule: UpdateRule, pi: float, pi_mode: PiMode, batch_size: int, seed: int, **kwargs):
+                 rule: UpdateRule, pi: float, pi_mode: PiMode, batch_size: int, seed: int, d_steps: int = 1,
+                 weight_clip: float | None = None, gp_weight: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator, self.discriminator = generator, discriminator
         self.sampler = MixtureSampler(target, seed)
         self.latent_dim, self.rule, self.pi, self.pi_mode = latent_dim, rule, pi, pi_mode
         self.n_real, self.n_fake = batch_sizes(batch_size, pi, pi_mode)
-        self.batch_size = batch_size
+        if gp_weight and self.n_real != self.n_fake:
+            raise ValueError("the gradient penalty pairs real and generated samples: it needs pi_mode weights")
+        self.batch_size, self.d_steps, self.weight_clip, self.gp_weight = batch_size, d_steps, weight_clip, gp_weight
         self.noise_seed = keras.random.SeedGenerator(seed + 1)
+        self.penalty_seed = keras.random.SeedGenerator(seed + 2)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in
                          ("d_loss", "g_loss", "real_logit", "fake_logit")}
 
@@ -109,23 +142,33 @@ class AdversarialModel(InGraphDataModel):
     def noise(self, n):
         return keras.random.normal((n, self.latent_dim), seed=self.noise_seed)
 
-    def train_step(self, data):
+    def discriminator_step(self):
+        """One D update on fresh real and generated samples; returns its loss and mean outputs."""
         real = self.sampler.sample(self.n_real)
         fake = self.generator(self.noise(self.n_fake), training=True)  # a constant for the D-step
         with tf.GradientTape() as tape:
-            logits = self.discriminator(ops.concatenate([real, fake], axis=0), training=True)  # one pass for both
-            real_logit, fake_logit = logits[: self.n_real], logits[self.n_real:]
-            d_loss = discriminator_loss(real_logit, fake_logit, self.pi, self.pi_mode)
+            out = self.discriminator(ops.concatenate([real, fake], axis=0), training=True)  # one pass for both
+            real_out, fake_out = out[: self.n_real], out[self.n_real:]
+            d_loss = discriminator_loss(real_out, fake_out, self.pi, self.pi_mode, self.rule)
+            if self.gp_weight:
+                d_loss += self.gp_weight * gradient_penalty(self.discriminator, real, fake, self.penalty_seed)
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
+        if self.weight_clip is not None:
+            for weight in self.discriminator.trainable_weights:
+                weight.assign(ops.clip(weight, -self.weight_clip, self.weight_clip))
+        return d_loss, ops.mean(real_out), ops.mean(fake_out)
 
+    def train_step(self, data):
+        for _ in range(self.d_steps):  # unrolled in the graph: d_steps is small (1, or 5 for critics)
+            d_loss, real_out, fake_out = self.discriminator_step()
         with tf.GradientTape() as tape:
-            logit = self.discriminator(self.generator(self.noise(self.batch_size), training=True), training=True)
-            g_loss = generator_loss(self.rule, logit)
+            out = self.discriminator(self.generator(self.noise(self.batch_size), training=True), training=True)
+            g_loss = generator_loss(self.rule, out)
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply(grads, self.generator.trainable_weights)
 
-        for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("real_logit", ops.mean(real_logit)),
-                            ("fake_logit", ops.mean(fake_logit))):
+        for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("real_logit", real_out),
+                            ("fake_logit", fake_out)):
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}

@@ -21,7 +21,7 @@ EVAL_BATCH = 65536
 MASS_TOL = 1e-3  # a flow's density must integrate to 1 within this on the grid for its divergences to count as exact
 
 
-def _batched(fn, x: np.ndarray) -> np.ndarray:
+def model_outputs(fn, x: np.ndarray) -> np.ndarray:
     """Apply a Keras model (or method) to a large array in batches; float64 numpy out."""
     return np.concatenate([keras.ops.convert_to_numpy(fn(x[i:i + EVAL_BATCH].astype("float32"))).astype(float)
                            for i in range(0, len(x), EVAL_BATCH)])
@@ -32,7 +32,7 @@ def model_log_density(generator, kind: str, points: np.ndarray) -> np.ndarray | 
     if kind == "gaussian":
         return generator.density().log_prob(points)
     if kind == "flow":
-        return _batched(generator.log_prob, points).reshape(-1)
+        return model_outputs(generator.log_prob, points).reshape(-1)
     return None
 
 
@@ -81,11 +81,11 @@ def evaluate_run(target: GaussianMixture, model, kind: str, pi: float, n_samples
     rng = np.random.default_rng(seed + 7919)  # evaluation draws independent of training's
     real = target.sample(n_samples, rng)
     noise = rng.standard_normal((n_samples, model.latent_dim))
-    fake = _batched(model.generator, noise)
+    fake = model_outputs(model.generator, noise)
     exact = exact_divergences(target, model.generator, kind, pi, fake)
     estimates = {
-        "discriminator": discriminator_estimates(_batched(model.discriminator, real)[:, 0],
-                                                 _batched(model.discriminator, fake)[:, 0], pi),
+        "discriminator": discriminator_estimates(model_outputs(model.discriminator, real)[:, 0],
+                                                 model_outputs(model.discriminator, fake)[:, 0], pi),
         "knn": knn_kl_both(real, fake, k=knn_k),
     }
     rows = [{"quantity": name, "method": "exact", "value": value, "exact": value, "error": 0.0}

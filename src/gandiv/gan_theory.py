@@ -16,15 +16,31 @@ from .quadrature import Grid
 
 
 class UpdateRule(str, Enum):
-    """Generator (M-step) losses of the alternative-update-rule blog post."""
+    """Adversarial objectives by name: the blog post's three M-step losses, then the objectives zoo."""
 
     MINIMAX = "minimax"  # minimise log(1 - D)
     NONSATURATING = "nonsaturating"  # minimise -log D
     KL = "kl"  # minimise log((1 - D) / D) = -logit D
+    LSGAN = "lsgan"  # least squares, codes a=-1, b=1, c=0: Pearson chi^2 (Mao et al., 2017)
+    WGAN = "wgan"  # critic with weight clipping (Arjovsky et al., 2017)
+    WGAN_GP = "wgan_gp"  # critic with gradient penalty (Gulrajani et al., 2017)
+
+
+# Rules whose discriminator is a classifier trained by cross-entropy: its output is logit D.
+LOGIT_RULES = (UpdateRule.MINIMAX, UpdateRule.NONSATURATING, UpdateRule.KL)
+# Rules whose discriminator is a critic f (no prior pi: E_P f - E_Q f is maximised under a Lipschitz bound).
+CRITIC_RULES = (UpdateRule.WGAN, UpdateRule.WGAN_GP)
+
+
+def _require_logit_rule(rule: UpdateRule) -> None:
+    if rule not in LOGIT_RULES:
+        raise ValueError(f"{rule.value!r} does not act on a classifier's logit; logit rules: "
+                         + ", ".join(r.value for r in LOGIT_RULES))
 
 
 def generator_loss(rule: UpdateRule, logit: np.ndarray) -> np.ndarray:
     """Per-sample loss the generator minimises, as a function of the discriminator's logit."""
+    _require_logit_rule(rule)
     logit = np.asarray(logit, dtype=float)
     if rule is UpdateRule.MINIMAX:
         return log_expit(-logit)  # log(1 - sigmoid(a))
@@ -37,6 +53,7 @@ def generator_loss(rule: UpdateRule, logit: np.ndarray) -> np.ndarray:
 
 def generator_loss_grad(rule: UpdateRule, logit: np.ndarray) -> np.ndarray:
     """d loss / d logit: how hard the discriminator pushes a generated sample."""
+    _require_logit_rule(rule)
     logit = np.asarray(logit, dtype=float)
     if rule is UpdateRule.MINIMAX:
         return -expit(logit)
@@ -45,6 +62,15 @@ def generator_loss_grad(rule: UpdateRule, logit: np.ndarray) -> np.ndarray:
     if rule is UpdateRule.KL:
         return -np.ones_like(logit)
     raise ValueError(f"unknown update rule {rule!r}")
+
+
+def lsgan_logit(score: np.ndarray) -> np.ndarray:
+    """The logit an LSGAN score implies: its optimum (codes -1, 1) is 2 D* - 1, so logit D* = log((1+s)/(1-s)).
+
+    Scores are clipped to (-1, 1) first, where they can overshoot by training noise.
+    """
+    score = np.clip(np.asarray(score, dtype=float), -1.0 + 1e-9, 1.0 - 1e-9)
+    return np.log1p(score) - np.log1p(-score)
 
 
 def optimal_logit(log_p: np.ndarray, log_q: np.ndarray, pi: float = 0.5) -> np.ndarray:

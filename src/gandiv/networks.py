@@ -22,12 +22,23 @@ def _dense(units: int, seed: int, activation=None, name=None):
                               kernel_initializer=keras.initializers.GlorotUniform(seed=seed))
 
 
-def mlp(dim_in: int, dim_out: int, hidden: int, depth: int, seed: int, name: str) -> keras.Sequential:
-    """depth hidden ReLU layers of `hidden` units, then a linear output layer; seeded initialisation."""
-    layers = [keras.Input((dim_in,))]
-    layers += [_dense(hidden, seed + i, "relu") for i in range(depth)]
-    layers.append(_dense(dim_out, seed + depth))
-    return keras.Sequential(layers, name=name)
+def mlp(dim_in: int, dim_out: int, hidden: int, depth: int, seed: int, name: str,
+        spectral_norm: bool = False) -> keras.Sequential:
+    """depth hidden ReLU layers of `hidden` units, then a linear output layer; seeded initialisation.
+
+    spectral_norm wraps every layer in Keras's SpectralNormalization (Miyato et al., 2018): before each
+    training-mode call the kernel is divided by its largest singular value (one power iteration).
+    """
+    dense = [_dense(hidden, seed + i, "relu") for i in range(depth)] + [_dense(dim_out, seed + depth)]
+    if spectral_norm:
+        dense = [keras.layers.SpectralNormalization(layer) for layer in dense]
+    return keras.Sequential([keras.Input((dim_in,)), *dense], name=name)
+
+
+def largest_singular_values(network: keras.Model) -> np.ndarray:
+    """Largest singular value of every dense layer's kernel (inside a spectral-normalisation wrapper too)."""
+    kernels = [getattr(layer, "layer", layer).kernel for layer in network.layers]
+    return np.array([np.linalg.norm(ops.convert_to_numpy(k), 2) for k in kernels])
 
 
 class GaussianGenerator(keras.Model):
@@ -72,6 +83,6 @@ def latent_dim_for(kind: GeneratorKind, dim: int, latent_dim: int) -> int:
     return latent_dim if kind is GeneratorKind.MLP else dim
 
 
-def make_discriminator(dim: int, hidden: int, depth: int, seed: int) -> keras.Sequential:
-    """An MLP returning the logit of D(x) = P(real | x)."""
-    return mlp(dim, 1, hidden, depth, seed + 1000, name="discriminator")
+def make_discriminator(dim: int, hidden: int, depth: int, seed: int, spectral_norm: bool = False) -> keras.Sequential:
+    """An MLP returning the logit of D(x) = P(real | x) (or, for the zoo's other rules, a score or critic value)."""
+    return mlp(dim, 1, hidden, depth, seed + 1000, name="discriminator", spectral_norm=spectral_norm)

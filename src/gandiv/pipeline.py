@@ -127,17 +127,34 @@ def build_report(config_path: str, verdict_paths: list[str], figure_dir: str, be
 
 def train_gan_job(config: dict, target_name: str, generator: str, rule: str, pi: float, seed: int, threads: int,
                   outputs: dict) -> None:
-    """Train one GAN and write weights, history, fixed-z snapshots and a status record."""
+    """Train one GAN of the pi x rule grid and write weights, history, fixed-z snapshots and a status record."""
+    settings = config["gan"]
+    status = {"target": target_name, "generator": generator, "rule": rule, "pi": pi, "seed": seed}
+    _train_and_save(target_from_config(config["targets"][target_name]), status, settings, settings["device"], threads,
+                    outputs)
+
+
+def train_zoo_job(config: dict, target_name: str, rule: str, discriminator: str, seed: int, threads: int,
+                  outputs: dict) -> None:
+    """Train one GAN of the objectives zoo (mlp generator, pi = 1/2) and write what `train_gan_job` writes."""
+    from .zoo import training_settings
+
+    zoo = config["figures"]["objectives-zoo"]
+    status = {"target": target_name, "generator": "mlp", "rule": rule, "pi": 0.5, "seed": seed,
+              "discriminator": discriminator}
+    _train_and_save(target_from_config(config["targets"][target_name]), status,
+                    training_settings(zoo, rule, discriminator), zoo["device"], threads, outputs)
+
+
+def _train_and_save(target, status: dict, settings: dict, device: str, threads: int, outputs: dict) -> None:
+    """Train the GAN `status` names; write weights, history, snapshots and status (each atomically)."""
     from .training import configure_tensorflow, train_gan, visible_gpus
 
-    settings = config["gan"]
-    configure_tensorflow(threads, settings["device"] == "gpu")
-    log.info("device %s: CUDA_VISIBLE_DEVICES=%s, TensorFlow sees %d GPU(s)", settings["device"],
+    configure_tensorflow(threads, device == "gpu")
+    log.info("device %s: CUDA_VISIBLE_DEVICES=%s, TensorFlow sees %d GPU(s)", device,
              os.environ.get("CUDA_VISIBLE_DEVICES", "unset"), len(visible_gpus()))
-    target = target_from_config(config["targets"][target_name])
-    log.info("training %s / %s / %s / pi=%g / seed=%d for %d steps", target_name, generator, rule, pi, seed,
-             settings["steps"])
-    result = train_gan(target, generator, rule, pi, seed, settings)
+    log.info("training %s for %d steps", " / ".join(f"{k}={v}" for k, v in status.items()), settings["steps"])
+    result = train_gan(target, status["generator"], status["rule"], status["pi"], status["seed"], settings)
     if result.diverged:
         log.warning("diverged at step %d; keeping the last finite state (step %d)", result.diverged_at,
                     result.steps_done)
@@ -153,11 +170,11 @@ def train_gan_job(config: dict, target_name: str, generator: str, rule: str, pi:
     os.replace(f"{outputs['history']}.tmp", outputs["history"])
     with open(f"{outputs['snapshots']}.tmp", "wb") as handle:
         np.savez(handle, steps=np.array(result.snapshot_steps), samples=result.snapshots,
-                 noise=result.fixed_noise, probe_points=result.probe_points, probe_logits=result.probe_logits)
+                 noise=result.fixed_noise, probe_points=result.probe_points, probe_logits=result.probe_logits,
+                 singular_values=result.singular_values)
     os.replace(f"{outputs['snapshots']}.tmp", outputs["snapshots"])
-    status = {"target": target_name, "generator": generator, "rule": rule, "pi": pi, "seed": seed,
-              "diverged": result.diverged, "diverged_at": result.diverged_at, "steps_done": result.steps_done,
-              "wall_s": result.wall_s}
+    status = status | {"diverged": result.diverged, "diverged_at": result.diverged_at,
+                       "steps_done": result.steps_done, "wall_s": result.wall_s}
     _atomic_text(outputs["status"], json.dumps(status, indent=2) + "\n")
 
 
@@ -231,6 +248,35 @@ def evaluate_gan_job(config: dict, target_name: str, generator: str, run_dirs: l
         for key in ("seed", "pi", "rule", "generator", "target"):
             frame.insert(0, key, status[key])
         frame.insert(5, "diverged", status["diverged"])
+        frames.append(frame)
+        log.info("evaluated %s", run_dir)
+    table = pd.concat(frames, ignore_index=True)
+    table.to_csv(f"{out_csv}.tmp", index=False, float_format="%.10g")
+    os.replace(f"{out_csv}.tmp", out_csv)
+
+
+def evaluate_zoo_job(config: dict, target_name: str, run_dirs: list[str], threads: int, out_csv: str) -> None:
+    """Estimated divergences and mode coverage of every zoo GAN on one target."""
+    from .training import build_model, configure_tensorflow
+    from .zoo import training_settings
+    from .zoo_eval import evaluate_zoo_run
+
+    zoo = config["figures"]["objectives-zoo"]
+    configure_tensorflow(threads, zoo["device"] == "gpu")
+    target = target_from_config(config["targets"][target_name])
+    frames = []
+    for run_dir in run_dirs:
+        status = json.loads((Path(run_dir) / "status.json").read_text())
+        model = build_model(target, "mlp", status["rule"], 0.5, status["seed"],
+                            training_settings(zoo, status["rule"], status["discriminator"]))
+        model.generator.load_weights(Path(run_dir) / "generator.weights.h5")
+        model.discriminator.load_weights(Path(run_dir) / "discriminator.weights.h5")
+        ev = zoo["evaluation"]
+        frame = pd.DataFrame(evaluate_zoo_run(target, model, status["rule"], ev["n_samples"], ev["knn_k"],
+                                              zoo["min_mode_share"], status["seed"]))
+        for key in ("seed", "discriminator", "rule", "target"):
+            frame.insert(0, key, status[key])
+        frame.insert(4, "diverged", status["diverged"])
         frames.append(frame)
         log.info("evaluated %s", run_dir)
     table = pd.concat(frames, ignore_index=True)

@@ -20,7 +20,7 @@ import tensorflow as tf  # noqa: E402
 from .compiled_loop import fit_in_chunks
 from .gan import AdversarialModel, PiMode
 from .gan_theory import UpdateRule
-from .networks import GeneratorKind, latent_dim_for, make_discriminator, make_generator
+from .networks import GeneratorKind, largest_singular_values, latent_dim_for, make_discriminator, make_generator
 
 
 def configure_tensorflow(threads: int, use_gpu: bool) -> None:
@@ -46,6 +46,7 @@ class TrainingResult:
     fixed_noise: np.ndarray
     probe_points: np.ndarray  # (n_probe, d) grid over P's bulk
     probe_logits: np.ndarray  # (n_snapshots, n_probe) discriminator logit there, at every snapshot
+    singular_values: np.ndarray  # (n_snapshots, n_layers) largest singular value of each discriminator kernel
     diverged: bool
     diverged_at: int | None
     steps_done: int
@@ -60,13 +61,26 @@ def build_model(target, generator_kind: str, rule: str, pi: float, seed: int, se
     latent_dim = latent_dim_for(kind, target.dim, gen_settings["latent_dim"])
     generator = make_generator(kind, target.dim, latent_dim, gen_settings["hidden"], gen_settings["depth"],
                                gen_settings["flow_layers"], seed)
-    discriminator = make_discriminator(target.dim, disc_settings["hidden"], disc_settings["depth"], seed)
+    discriminator = make_discriminator(target.dim, disc_settings["hidden"], disc_settings["depth"], seed,
+                                       disc_settings.get("spectral_norm", False))
     model = AdversarialModel(generator, discriminator, target, latent_dim, UpdateRule(rule), pi,
-                             PiMode(settings["pi_mode"]), settings["batch_size"], seed)
-    model.compile(d_optimizer=keras.optimizers.Adam(opt["d_learning_rate"], beta_1=opt["beta_1"]),
-                  g_optimizer=keras.optimizers.Adam(opt["g_learning_rate"], beta_1=opt["beta_1"]),
+                             PiMode(settings["pi_mode"]), settings["batch_size"], seed,
+                             d_steps=settings.get("d_steps", 1), weight_clip=settings.get("weight_clip"),
+                             gp_weight=settings.get("gp_weight", 0.0))
+    model.compile(d_optimizer=make_optimizer(opt, opt["d_learning_rate"]),
+                  g_optimizer=make_optimizer(opt, opt["g_learning_rate"]),
                   steps_per_execution=settings["steps_per_call"], jit_compile=False)
     return model
+
+
+def make_optimizer(opt: dict, learning_rate: float) -> keras.optimizers.Optimizer:
+    """Adam (the default; beta_2 defaults to Keras's 0.999) or RMSprop (the WGAN paper's), by `opt["kind"]`."""
+    kind = opt.get("kind", "adam")
+    if kind == "adam":
+        return keras.optimizers.Adam(learning_rate, beta_1=opt["beta_1"], beta_2=opt.get("beta_2", 0.999))
+    if kind == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate)
+    raise ValueError(f"unknown optimizer {kind!r}; allowed: adam, rmsprop")
 
 
 def train_gan(target, generator_kind: str, rule: str, pi: float, seed: int, settings: dict) -> TrainingResult:
@@ -79,7 +93,8 @@ def train_gan(target, generator_kind: str, rule: str, pi: float, seed: int, sett
     fit_in_chunks(model, settings["steps"], chunk, [recorder])
     return TrainingResult(model, pd.DataFrame(recorder.rows), recorder.steps, np.stack(recorder.snapshots),
                           recorder.fixed_noise, recorder.probe_points, np.stack(recorder.probe_logits),
-                          recorder.diverged_at is not None, recorder.diverged_at, recorder.steps_done,
+                          np.stack(recorder.singular_values), recorder.diverged_at is not None, recorder.diverged_at,
+                          recorder.steps_done,
                           time.perf_counter() - start)
 
 
@@ -91,7 +106,7 @@ def probe_points(target, n_per_axis: int = 41) -> np.ndarray:
 
 
 class Recorder(keras.callbacks.Callback):
-    """History and fixed-z snapshots after every compiled chunk; stops on NaN/inf.
+    """History, fixed-z snapshots and discriminator singular values after every compiled chunk; stops on NaN/inf.
 
     On a blow-up the last finite weights are restored, so the saved model is the last good state.
     """
@@ -100,7 +115,7 @@ class Recorder(keras.callbacks.Callback):
         super().__init__()
         self.generator, self.fixed_noise, self.chunk, self.probe_points = generator, fixed_noise, chunk, probe_points
         self.rows, self.steps, self.snapshots = [], [0], [keras.ops.convert_to_numpy(generator(fixed_noise))]
-        self.probe_logits = []
+        self.probe_logits, self.singular_values = [], []
         self.good_weights, self.diverged_at, self.steps_done = None, None, 0
 
     def _probe(self):
@@ -109,6 +124,7 @@ class Recorder(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.good_weights = self.model.get_weights()
         self.probe_logits.append(self._probe())
+        self.singular_values.append(largest_singular_values(self.model.discriminator))
 
     def on_epoch_end(self, epoch, logs=None):
         step = (epoch + 1) * self.chunk
@@ -124,5 +140,6 @@ class Recorder(keras.callbacks.Callback):
         self.steps.append(step)
         self.snapshots.append(samples)
         self.probe_logits.append(logits)
+        self.singular_values.append(largest_singular_values(self.model.discriminator))
         self.good_weights = self.model.get_weights()
         self.steps_done = step

@@ -68,6 +68,36 @@ def gan_groups():
     return sorted({(run["target"], run["generator"]) for run in gan_runs()})
 
 
+# ---------------------------------------------------------------- objectives zoo
+
+ZOO_RUN = "results/objectives_zoo/{target}/{update_rule}/{discriminator}/seed{seed}"
+
+
+def zoo_config():
+    """The objectives-zoo figure's settings, or None if the config does not ask for it."""
+    return config["figures"].get("objectives-zoo")
+
+
+def zoo_training_runs(target=None):
+    """Every zoo training as wildcard values, optionally for one target."""
+    from gandiv.zoo import zoo_runs
+
+    zoo = zoo_config()
+    return [run for run in (zoo_runs(zoo) if zoo else []) if target in (None, run["target"])]
+
+
+def zoo_run_settings(rule, discriminator):
+    """What one zoo training depends on (its objective's settings, not the other rules' or the seed list)."""
+    from gandiv.zoo import training_settings
+
+    return training_settings(zoo_config(), rule, discriminator)
+
+
+ZOO_THREADS = zoo_config()["threads"] if zoo_config() else 1
+ZOO_GPUS = 1 if zoo_config() and zoo_config()["device"] == "gpu" else 0
+ZOO_ENV = "../../envs/gan-gpu.yaml" if ZOO_GPUS else "../../envs/gan.yaml"
+
+
 # ---------------------------------------------------------------- scheduled sampling
 
 SS_RUN = "results/scheduled_sampling/{joint}/{schedule}/seed{seed}"
@@ -117,6 +147,12 @@ def figure_inputs(wildcards):
         return {f"eval_{t}_{g}": f"results/gan_eval/{t}/{g}.csv" for t, g in gan_groups()}
     if wildcards.figure == "wgan-critic":
         return {objective: f"results/wgan_critic/{objective}.npz" for objective in ("gan", "wgan_gp")}
+    if wildcards.figure == "objectives-zoo":
+        inputs = {f"eval_{t}": f"results/objectives_zoo/{t}/evaluation.csv" for t in settings["targets"]}
+        for k, run in enumerate(zoo_training_runs()):
+            inputs[f"snapshots_{k}"] = f"{ZOO_RUN.format(**run)}/snapshots.npz"
+            inputs[f"status_{k}"] = f"{ZOO_RUN.format(**run)}/status.json"
+        return inputs
     if wildcards.figure == "ss-inconsistency":
         return {f"run_{k}": f"{SS_RUN.format(**run)}/tables.json" for k, run in enumerate(ss_runs())}
     if wildcards.figure in ("kl-rule-theory", "density-ratio", "swissroll-kl"):
@@ -141,6 +177,9 @@ def job_benchmarks():
     files += [f"benchmarks/{run_dir(run)}.tsv" for run in gan_runs()]
     files += [f"benchmarks/gan_evaluate/{t}/{g}.tsv" for t, g in gan_groups()]
     files += [f"benchmarks/{SS_RUN.format(**run)}.tsv" for run in ss_runs()]
+    files += [f"benchmarks/{ZOO_RUN.format(**run)}.tsv" for run in zoo_training_runs()]
+    if zoo_config():
+        files += [f"benchmarks/zoo_evaluate/{t}.tsv" for t in zoo_config()["targets"]]
     if "wgan-critic" in config["figures"]:
         files += [f"benchmarks/critic_train/{objective}.tsv" for objective in ("gan", "wgan_gp")]
     for fig in enabled_figures():

@@ -1,4 +1,5 @@
-# GAN trainings over the grid of targets x generators x update rules x pi x seeds, then their divergences.
+# GAN trainings over the grid of targets x generators x update rules x pi x seeds, then their divergences;
+# the objectives zoo's trainings and their evaluation; the wgan-critic networks.
 
 
 rule gan_train:
@@ -47,6 +48,53 @@ rule gan_evaluate:
         GAN_ENV
     script:
         "../scripts/gan_evaluate.py"
+
+
+rule zoo_train:
+    output:
+        generator=f"{ZOO_RUN}/generator.weights.h5",
+        discriminator=f"{ZOO_RUN}/discriminator.weights.h5",
+        history=f"{ZOO_RUN}/history.csv",
+        snapshots=f"{ZOO_RUN}/snapshots.npz",
+        status=f"{ZOO_RUN}/status.json",
+    params:
+        tracked=lambda w: {"settings": zoo_run_settings(w.update_rule, w.discriminator),
+                           "device": zoo_config()["device"], "target": config["targets"][w.target]},
+    threads: ZOO_THREADS
+    resources:
+        gpu=ZOO_GPUS,
+    log:
+        f"logs/{ZOO_RUN}.log",
+    benchmark:
+        f"benchmarks/{ZOO_RUN}.tsv"
+    wildcard_constraints:
+        update_rule="minimax|nonsaturating|kl|lsgan|wgan|wgan_gp",
+        discriminator="plain|spectral_norm",
+        seed="[0-9]+",
+    conda:
+        ZOO_ENV
+    script:
+        "../scripts/zoo_train.py"
+
+
+rule zoo_evaluate:
+    input:
+        statuses=lambda w: [f"{ZOO_RUN.format(**run)}/status.json" for run in zoo_training_runs(w.target)],
+    output:
+        table="results/objectives_zoo/{target}/evaluation.csv",
+    params:
+        tracked=lambda w: {key: zoo_config()[key] for key in ("evaluation", "min_mode_share")},
+    threads: ZOO_THREADS
+    resources:
+        gpu=ZOO_GPUS,
+    log:
+        "logs/zoo_evaluate/{target}.log",
+    benchmark:
+        "benchmarks/zoo_evaluate/{target}.tsv"
+    conda:
+        ZOO_ENV
+    script:
+        "../scripts/zoo_evaluate.py"
 
 
 rule critic_train:

@@ -53,7 +53,7 @@ def verdict(figure_id: str, status: str, summary: str, numbers: list[tuple]) -> 
 def builders() -> dict:
     """Figure id -> builder function, for every figure the pipeline can build."""
     from . import (critic_figures, discrete_figures, exact_fits, gan_figures, gan_theory_figures, gan_theory_practice, jspi_figures,
-                   ml_from_samples, ss_figures, swissroll_figures)
+                   ml_from_samples, ss_figures, swissroll_figures, zoo_figures)
 
     return {
         "iclr-fig1": exact_fits.iclr_fig1,
@@ -73,4 +73,5 @@ def builders() -> dict:
         "kl-rule-theory": gan_theory_practice.kl_rule_theory,
         "ss-inconsistency": ss_figures.ss_inconsistency,
         "wgan-critic": critic_figures.wgan_critic,
+        "objectives-zoo": zoo_figures.objectives_zoo,
     }

@@ -8,7 +8,7 @@ from scipy.special import logit
 
 from .. import divergences as dv
 from ..densities import gaussian
-from ..gan_theory import UpdateRule, discriminator_value, generator_loss, generator_loss_grad, optimal_logit
+from ..gan_theory import LOGIT_RULES, UpdateRule, discriminator_value, generator_loss, generator_loss_grad, optimal_logit
 from ..plotting import NATS, figure
 from ..quadrature import grid_for
 from . import Context, FigureResult, verdict
@@ -70,7 +70,7 @@ def update_rules(ctx: Context) -> FigureResult:
     d = np.concatenate([np.geomspace(1e-4, 0.5, 200), 1 - np.geomspace(0.5, 1e-4, 200)[1:]])
     a = logit(d)
     rows = []
-    for rule in UpdateRule:
+    for rule in LOGIT_RULES:
         for di, ai, loss, grad in zip(d, a, generator_loss(rule, a), generator_loss_grad(rule, a)):
             rows += [{"rule": rule.value, "D": di, "logit": ai, "quantity": "loss", "value": loss, "unit": NATS},
                      {"rule": rule.value, "D": di, "logit": ai, "quantity": "d loss / d logit", "value": grad,
@@ -88,7 +88,7 @@ def update_rules(ctx: Context) -> FigureResult:
         ax.legend(fontsize=7)
     # Saturation: the slope when D confidently rejects a generated sample.
     confident = logit(1e-3)
-    slopes = {rule.value: float(abs(generator_loss_grad(rule, np.array([confident]))[0])) for rule in UpdateRule}
+    slopes = {rule.value: float(abs(generator_loss_grad(rule, np.array([confident]))[0])) for rule in LOGIT_RULES}
     sum_check = float(np.max(np.abs(generator_loss(UpdateRule.MINIMAX, a) + generator_loss(UpdateRule.NONSATURATING, a)
                                     - generator_loss(UpdateRule.KL, a))))
     saturates = slopes["minimax"] < 0.01 and slopes["nonsaturating"] > 0.9 and slopes["kl"] > 0.9

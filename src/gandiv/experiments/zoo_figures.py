@@ -1,0 +1,162 @@
+"""The objectives zoo: every objective on mode-collapse targets, and the discriminator's singular values."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from ..plotting import NATS, set_style
+from . import Context, FigureResult, verdict
+
+SN_BOUND = 1.05  # the catalogue's bound on sigma_max under spectral normalisation (one power iteration per call)
+GROWTH = 1.5  # sigma_max growing by at least this factor over training counts as growing
+UNITS = {"modes_covered": "modes", "high_quality_share": "share", "kl_pq": NATS, "kl_qp": NATS, "js": NATS,
+         "critic_gap": "x units"}
+
+
+def _label(rule: str, discriminator: str) -> str:
+    return rule if discriminator == "plain" else f"{rule}+SN"
+
+
+def _runs(ctx: Context) -> list[dict]:
+    """Every zoo run's status with its snapshots (samples and singular values through training)."""
+    runs = []
+    for key in sorted(k for k in ctx.inputs if k.startswith("status_")):
+        status = json.loads(open(ctx.inputs[key]).read())
+        snapshots = np.load(ctx.inputs[f"snapshots_{key.removeprefix('status_')}"])
+        runs.append(status | {"steps": snapshots["steps"], "samples": snapshots["samples"],
+                              "singular_values": snapshots["singular_values"]})
+    return runs
+
+
+def _winner(coverage: pd.DataFrame) -> tuple[str | None, float, float, int]:
+    """(clear winner or None, its lead over the runner-up, the seed spread, seeds) on one target's coverage."""
+    stats = coverage.groupby("variant").value.agg(["mean", "std", "count"]).sort_values("mean", ascending=False)
+    best, second = stats.iloc[0], stats.iloc[1]
+    spread = float(np.nanmax([best["std"], second["std"]]))
+    lead = float(best["mean"] - second["mean"])
+    n_seeds = int(stats["count"].min())
+    return (stats.index[0] if n_seeds >= 2 and lead > spread else None), lead, spread, n_seeds
+
+
+def objectives_zoo(ctx: Context) -> FigureResult:
+    evaluation = pd.concat([pd.read_csv(ctx.inputs[f"eval_{t}"]) for t in ctx.settings["targets"]],
+                           ignore_index=True)
+    evaluation["variant"] = [_label(r, d) for r, d in zip(evaluation.rule, evaluation.discriminator)]
+    runs = _runs(ctx)
+    targets, variants = ctx.settings["targets"], list(dict.fromkeys(evaluation.variant))
+    first_seed = min(run["seed"] for run in runs)
+
+    set_style()
+    fig = plt.figure(figsize=(2.1 * max(len(variants), 4), 2.1 * len(targets) + 3.2), layout="constrained")
+    grid = fig.add_gridspec(len(targets) + 1, max(len(variants), 4), height_ratios=[1] * len(targets) + [1.5])
+    for i, name in enumerate(targets):
+        target = ctx.target(name)
+        box = target.bounds(6.0)
+        for j, variant in enumerate(variants):
+            ax = fig.add_subplot(grid[i, j])
+            run = next(r for r in runs if r["target"] == name and r["seed"] == first_seed
+                       and _label(r["rule"], r["discriminator"]) == variant)
+            ax.scatter(*run["samples"][-1].T, s=1, alpha=0.4, color="C0", rasterized=True)
+            ax.scatter(*target.means.T, s=12, marker="x", color="C3", linewidths=0.8)  # P's modes
+            ax.set_xlim(box[0])
+            ax.set_ylim(box[1])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_aspect("equal")
+            ax.set_title(f"{variant}{' (diverged)' if run['diverged'] else ''}", fontsize=8)
+            if i == 0 and j == 0:
+                ax.legend(["generated (fixed z)", "modes of P"], fontsize=6, loc="lower left")
+            if j == 0:
+                ax.set_ylabel(f"{name}\nseed {first_seed}, step {int(run['steps'][-1])}", fontsize=8)
+
+    summary_axes = [fig.add_subplot(grid[len(targets), j]) for j in range(3)]
+    for ax, quantity, method, title in zip(summary_axes, ("modes_covered", "high_quality_share", "kl_pq"),
+                                           ("samples", "samples", "knn"),
+                                           ("modes covered", "high-quality share", "k-NN KL[P||Q], nats")):
+        cells = evaluation[(evaluation.quantity == quantity) & (evaluation.method == method)]
+        stats = cells.groupby(["target", "variant"], sort=False).value.agg(["mean", "std"]).reset_index()
+        width = 0.8 / len(targets)
+        for k, name in enumerate(targets):
+            s = stats[stats.target == name].set_index("variant").reindex(variants)
+            ax.bar(np.arange(len(variants)) + k * width, s["mean"], width, yerr=s["std"].fillna(0), label=name,
+                   capsize=2)
+        ax.set_xticks(np.arange(len(variants)) + width * (len(targets) - 1) / 2, variants, rotation=60, fontsize=7)
+        ax.set_title(f"{title}\n(mean and sd over seeds)", fontsize=9)
+        ax.legend(fontsize=7)
+
+    ax = fig.add_subplot(grid[len(targets), 3])
+    sn_rules = sorted({r["rule"] for r in runs if r["discriminator"] == "spectral_norm"})
+    for k, rule in enumerate(sn_rules):
+        for discriminator, style in (("plain", "-"), ("spectral_norm", "--")):
+            chosen = [r for r in runs if r["rule"] == rule and r["discriminator"] == discriminator]
+            for run in chosen:
+                ax.semilogy(run["steps"], run["singular_values"].max(axis=1), style, color=f"C{k}", alpha=0.5,
+                            label=_label(rule, discriminator) if run is chosen[0] else None)
+    ax.axhline(SN_BOUND, color="0.3", lw=0.8, ls=":")
+    ax.set_xlabel("generator step")
+    ax.set_title("discriminator: largest singular value\n(max over layers; every run)", fontsize=9)
+    ax.legend(fontsize=7)
+
+    rows = [{"target": e.target, "rule": e.rule, "discriminator": e.discriminator, "seed": e.seed, "step": np.nan,
+             "layer": np.nan, "method": e.method, "quantity": e.quantity, "value": e.value,
+             "unit": UNITS.get(e.quantity, "")} for e in evaluation.itertuples()]
+    for run in runs:
+        for step, values in zip(run["steps"], run["singular_values"]):
+            rows += [{"target": run["target"], "rule": run["rule"], "discriminator": run["discriminator"],
+                      "seed": run["seed"], "step": int(step), "layer": layer, "method": "weights",
+                      "quantity": "largest singular value", "value": float(v), "unit": ""}
+                     for layer, v in enumerate(values)]
+    data = pd.DataFrame(rows)
+    status, summary, numbers = _judge(evaluation, runs, targets)
+    return FigureResult(fig, data, verdict("objectives-zoo", status, summary, numbers))
+
+
+def _judge(evaluation: pd.DataFrame, runs: list[dict], targets: list[str]) -> tuple[str, str, list[tuple]]:
+    """No clear winner in mode coverage (per target), and spectral normalisation bounding sigma_max."""
+    numbers, sentences, no_winner = [], [], []
+    coverage = evaluation[(evaluation.quantity == "modes_covered") & (evaluation.method == "samples")]
+    for name in targets:
+        cells = coverage[coverage.target == name]
+        winner, lead, spread, n_seeds = _winner(cells)
+        best = cells.groupby("variant").value.mean().sort_values(ascending=False)
+        numbers += [(f"{name}: best mean modes covered ({best.index[0]})", best.iloc[0], "modes"),
+                    (f"{name}: lead over the runner-up ({best.index[1]})", lead, "modes"),
+                    (f"{name}: seed spread (larger sd of the two)", spread, "modes")]
+        no_winner.append(n_seeds >= 2 and winner is None)
+        if n_seeds < 2:
+            sentences.append(f"on {name} one seed per objective cannot show a spread")
+        else:
+            sentences.append(f"on {name} {best.index[0]} covers {best.iloc[0]:.1f} modes on average, "
+                             f"{lead:.1f} ahead of {best.index[1]} against a seed spread of {spread:.1f}"
+                             + (f": a clear winner" if winner else ": no clear winner"))
+
+    sn_runs = [r for r in runs if r["discriminator"] == "spectral_norm"]
+    plain_runs = [r for r in runs if r["discriminator"] == "plain" and r["rule"] in {s["rule"] for s in sn_runs}]
+    sn_max = max((float(r["singular_values"][1:].max()) for r in sn_runs), default=np.nan)
+    growth = [float((r["singular_values"][-1] / r["singular_values"][0]).max()) for r in plain_runs]
+    sn_holds = bool(sn_runs) and sn_max <= SN_BOUND and bool(growth) and min(growth) >= GROWTH
+    numbers += [("max sigma_max with spectral normalisation (after step 0)", sn_max, ""),
+                ("smallest growth of sigma_max without it (final / initial, max over layers)",
+                 min(growth, default=np.nan), "")]
+    plain = [r for r in runs if r["discriminator"] == "plain"]
+    final_sigma = [float(r["singular_values"][-1].max()) for r in plain]
+    modes = [float(coverage[(coverage.target == r["target"]) & (coverage.rule == r["rule"])
+                            & (coverage.discriminator == "plain") & (coverage.seed == r["seed"])].value.iloc[0])
+             for r in plain]
+    rho = float(spearmanr(final_sigma, modes).statistic) if len(set(modes)) > 1 else np.nan
+    numbers.append(("Spearman rho of final sigma_max and modes covered, plain runs", rho, ""))
+
+    checks = [all(no_winner), sn_holds]
+    status = "reproduced" if all(checks) else "partly" if any(checks) else "not reproduced"
+    summary = ("Mode coverage: " + "; ".join(sentences) + ". "
+               f"With spectral normalisation the discriminator's largest singular value stays at most {sn_max:.3f}"
+               f" (bound {SN_BOUND}); without it, it grows by {min(growth, default=np.nan):.1f}x or more over "
+               f"training (threshold {GROWTH}x). Across all plain runs, the final largest singular value and the "
+               f"modes covered have Spearman rho = {rho:.2f} (negative would mean collapse goes with large "
+               f"singular values).")
+    return status, summary, numbers

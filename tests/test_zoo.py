@@ -1,0 +1,64 @@
+"""The objectives zoo: its runs, their settings, and what a trained discriminator or critic says about P and Q."""
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from gandiv import divergences as dv
+from gandiv.densities import gaussian
+from gandiv.gan_theory import UpdateRule, lsgan_logit, optimal_logit
+from gandiv.zoo import training_settings, zoo_runs
+from gandiv.zoo_eval import discriminator_plug_ins
+
+ZOO = {"targets": ["ring8", "grid25"], "rules": ["nonsaturating", "wgan"], "spectral_norm_rules": ["nonsaturating"],
+       "seeds": [0, 1], "steps": 1000, "steps_per_call": 500, "batch_size": 64, "n_snapshot_samples": 10,
+       "generator": {"latent_dim": 2, "hidden": 8, "depth": 1}, "discriminator": {"hidden": 8, "depth": 1},
+       "objectives": {"nonsaturating": {"optimizer": "adam", "learning_rate": 1e-3, "beta_1": 0.5, "beta_2": 0.9,
+                                        "d_steps": 1, "weight_clip": None, "gp_weight": 0.0},
+                      "wgan": {"optimizer": "rmsprop", "learning_rate": 5e-4, "beta_1": 0.5, "beta_2": 0.9,
+                               "d_steps": 5, "weight_clip": 0.01, "gp_weight": 0.0}}}
+
+
+def test_every_rule_plain_and_the_spectral_norm_rules_again_for_every_target_and_seed():
+    runs = zoo_runs(ZOO)
+    assert len(runs) == 2 * (2 + 1) * 2
+    assert len({tuple(r.values()) for r in runs}) == len(runs)
+    assert {(r["update_rule"], r["discriminator"]) for r in runs} == {
+        ("nonsaturating", "plain"), ("wgan", "plain"), ("nonsaturating", "spectral_norm")}
+
+
+def test_training_settings_carry_the_objectives_own_settings():
+    wgan = training_settings(ZOO, "wgan", "plain")
+    assert wgan["optimizer"]["kind"] == "rmsprop" and wgan["d_steps"] == 5 and wgan["weight_clip"] == 0.01
+    assert wgan["discriminator"]["spectral_norm"] is False and wgan["pi_mode"] == "weights"
+    assert training_settings(ZOO, "nonsaturating", "spectral_norm")["discriminator"]["spectral_norm"] is True
+
+
+def test_lsgan_logit_inverts_the_least_squares_optimum():
+    a = np.linspace(-15, 15, 61)
+    # 2 sigmoid(a) - 1 loses relative accuracy near +-1 (1 - D ~ e^-15 ~ 3e-7 against eps 1e-16): 1e-6 absolute.
+    np.testing.assert_allclose(lsgan_logit(2 * expit(a) - 1), a, atol=1e-6)
+    assert np.isfinite(lsgan_logit(np.array([-1.5, 1.5]))).all()  # overshooting scores are clipped, not NaN
+
+
+def test_plug_ins_from_an_optimal_lsgan_score_recover_the_exact_divergences():
+    p, q = gaussian(0.0, 1.0), gaussian(1.0, 1.5**2)
+    rng = np.random.default_rng(0)
+    xp, xq = p.sample(400_000, rng), q.sample(400_000, rng)
+
+    def score(x):  # the least-squares optimum at pi = 1/2: 2 D* - 1
+        return 2 * expit(optimal_logit(p.log_prob(x), q.log_prob(x), 0.5)) - 1
+
+    plug_ins = discriminator_plug_ins(UpdateRule.LSGAN, score(xp), score(xq))
+    # Monte Carlo with 4e5 samples: standard errors ~2e-3; 1e-2 is five of them.
+    assert plug_ins["kl_pq"] == pytest.approx(dv.kl_pq(p, q), abs=1e-2)
+    assert plug_ins["kl_qp"] == pytest.approx(dv.kl_qp(p, q), abs=1e-2)
+    assert plug_ins["js"] == pytest.approx(dv.js(p, q), abs=1e-2)
+
+
+def test_an_optimal_critic_gives_w1_between_shifted_gaussians():
+    # P = N(0,1), Q = N(2,1): f(x) = -x is 1-Lipschitz and optimal, and E_P f - E_Q f = W1 = 2.
+    rng = np.random.default_rng(1)
+    xp, xq = rng.standard_normal(200_000), 2 + rng.standard_normal(200_000)
+    gap = discriminator_plug_ins(UpdateRule.WGAN_GP, -xp, -xq)["critic_gap"]
+    assert gap == pytest.approx(2.0, abs=0.02)  # standard error sqrt(2 / 2e5) = 3e-3

@@ -1,0 +1,10 @@
+"""Snakemake job: evaluate every zoo GAN of one target (see gandiv.pipeline.evaluate_zoo_job)."""
+
+from pathlib import Path
+
+from gandiv.pipeline import evaluate_zoo_job, job_log
+
+with job_log(snakemake.log[0]):
+    run_dirs = [str(Path(status).parent) for status in snakemake.input.statuses]
+    evaluate_zoo_job(snakemake.config, snakemake.wildcards.target, run_dirs, snakemake.threads,
+                     snakemake.output.table)
