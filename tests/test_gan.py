@@ -172,17 +172,37 @@ def test_lsgan_discriminator_learns_twice_the_optimal_d_minus_one():
     assert float(bias) == pytest.approx(np.log(pi / (1 - pi)) + 1.125, abs=0.1)
     x = np.linspace(-2, 3, 11)
     np.testing.assert_allclose(gan_theory.lsgan_logit(np.tanh((float(weight) * x + float(bias)) / 2)),
-                               float(weight) * x + float(bias), atol=1e-5)  # float32 tanh, then float64 log
+                               float(weight) * x + float(bias), atol=1e-9)  # float64 round trip
 
 
-def test_gradient_penalty_of_a_linear_critic_is_its_slope_minus_one_squared():
+def test_gradient_penalty_of_a_linear_critic_and_its_gradient_in_the_weights():
     network = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     network.layers[0].set_weights([np.array([[3.0], [4.0]], dtype="float32"), np.array([0.5], dtype="float32")])
     real = keras.random.normal((64, 2), seed=0)
     fake = keras.random.normal((64, 2), seed=1)
-    penalty = float(gradient_penalty(network, real, fake, keras.random.SeedGenerator(0)))
-    # |grad f| = |(3, 4)| = 5 everywhere: (5 - 1)^2 = 16 (the 1e-12 inside the root moves it by 1e-12).
-    assert penalty == pytest.approx(16.0, rel=1e-6)
+    with tf.GradientTape() as tape:
+        penalty = gradient_penalty(network, real, fake, keras.random.SeedGenerator(0))
+    kernel_grad = tape.gradient(penalty, network.layers[0].kernel)
+    # |grad f| = |w| = 5 everywhere: (5 - 1)^2 = 16, and d/dw (|w| - 1)^2 = 2 (|w| - 1) w / |w| = 1.6 w
+    # (the 1e-12 inside the root moves both by ~1e-12; float32 round-off is ~1e-6 relative).
+    assert float(penalty) == pytest.approx(16.0, rel=1e-6)
+    np.testing.assert_allclose(np.asarray(kernel_grad)[:, 0], [4.8, 6.4], rtol=1e-5)
+
+
+def test_gradient_penalty_is_taken_at_random_points_between_real_and_generated_samples():
+    # f(x) = |x|^2 / 2 has grad f(x) = x, so the penalty is E (|x_hat| - 1)^2 at x_hat = u real + (1-u) fake,
+    # with u the uniform draws of the same seed generator.
+    network = keras.Sequential([keras.Input((2,)),
+                                keras.layers.Lambda(lambda x: 0.5 * keras.ops.sum(x**2, axis=1, keepdims=True))])
+    real = np.random.default_rng(0).normal(size=(256, 2)).astype("float32")
+    fake = np.random.default_rng(1).normal(3.0, 1.0, size=(256, 2)).astype("float32")
+    penalty = float(gradient_penalty(network, real, fake, keras.random.SeedGenerator(7)))
+    u = np.asarray(keras.random.uniform((256, 1), seed=keras.random.SeedGenerator(7)))
+    between = u * real + (1 - u) * fake
+    expected = np.mean((np.linalg.norm(between, axis=1) - 1.0) ** 2)
+    assert penalty == pytest.approx(expected, rel=1e-5)  # float32 against float64
+    at_real = np.mean((np.linalg.norm(real, axis=1) - 1.0) ** 2)
+    assert abs(expected - at_real) > 1.0  # the points are not the real samples (nor, by symmetry, the fake ones)
 
 
 RING = ring_of_gaussians(8, 2.0, 0.02)
@@ -211,7 +231,6 @@ def test_spectral_normalisation_holds_the_largest_singular_value_at_one():
     # (measured 1.024 after 100 steps), by 200 steps it is within 1e-5; the figure's bound is 1.05.
     assert np.all(np.abs(normed.singular_values[1:] - 1.0) <= 0.05)
     np.testing.assert_allclose(normed.singular_values[-1], 1.0, atol=1e-3)
-    assert plain.singular_values[-1].max() > 1.1  # unconstrained, the largest one is not held at 1
 
 
 def test_zoo_training_is_bit_identical_for_the_same_seed_on_cpu():

@@ -110,9 +110,9 @@ class MixtureSampler:
 class AdversarialModel(InGraphDataModel):
     """Generator G(z) and discriminator D(x) (a logit, an LSGAN score or a critic) trained against each other.
 
-    Each step makes `d_steps` discriminator updates, then one generator update. Critic rules keep
-    their network roughly 1-Lipschitz: `weight_clip` clips every weight after each update (WGAN);
-    `gp_weight` adds the gradient penalty to the loss (WGAN-GP).
+    Each step makes `d_steps` discriminator updates, then one generator update. Critic rules bound
+    their network's slope: `weight_clip` clips every weight after each update, making it K-Lipschitz
+    for some K (WGAN); `gp_weight` adds the gradient penalty, pulling |grad f| towards 1 (WGAN-GP).
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, target: GaussianMixture, latent_dim: int,

@@ -26,8 +26,9 @@ def mlp(dim_in: int, dim_out: int, hidden: int, depth: int, seed: int, name: str
         spectral_norm: bool = False) -> keras.Sequential:
     """depth hidden ReLU layers of `hidden` units, then a linear output layer; seeded initialisation.
 
-    spectral_norm wraps every layer in Keras's SpectralNormalization (Miyato et al., 2018): before each
-    training-mode call the kernel is divided by its largest singular value (one power iteration).
+    spectral_norm wraps every layer in Keras's SpectralNormalization: before each training-mode call the
+    stored kernel is divided by a one-power-iteration estimate of its largest singular value (a projection,
+    with no gradient through sigma, unlike the reparametrisation of Miyato et al., 2018).
     """
     dense = [_dense(hidden, seed + i, "relu") for i in range(depth)] + [_dense(dim_out, seed + depth)]
     if spectral_norm:

@@ -19,15 +19,20 @@ def discriminator_plug_ins(rule: UpdateRule, real_out: np.ndarray, fake_out: np.
     """What the trained discriminator says about P and Q.
 
     Logit rules and lsgan (via its implied logit) give plug-in JS, KL[P||Q] and KL[Q||P] at pi = 1/2.
-    A critic gives E_P f - E_Q f, which is W1 for a 1-Lipschitz critic (WGAN-GP) and W1 times the
-    clipped network's unknown Lipschitz constant for WGAN.
+    lsgan scores outside (-1, 1) have no implied logit and are clipped to +-20.7; their share is
+    reported, as a large one makes its plug-ins unreliable. A critic gives E_P f - E_Q f: an estimate
+    of W1 only as far as the critic is optimal and 1-Lipschitz (WGAN-GP's penalty is soft), and of W1
+    times the clipped network's unknown Lipschitz constant for WGAN.
     """
     if rule in CRITIC_RULES:
         return {"critic_gap": float(real_out.mean() - fake_out.mean())}
+    extra = {}
     if rule is UpdateRule.LSGAN:
+        scores = np.concatenate([real_out, fake_out])
+        extra = {"lsgan_scores_clipped_share": float(np.mean(np.abs(scores) >= 1.0))}
         real_out, fake_out = lsgan_logit(real_out), lsgan_logit(fake_out)
     estimates = discriminator_estimates(real_out, fake_out, 0.5)
-    return {"js": estimates["js_pi"], "kl_pq": estimates["kl_pq"], "kl_qp": estimates["kl_qp"]}
+    return {"js": estimates["js_pi"], "kl_pq": estimates["kl_pq"], "kl_qp": estimates["kl_qp"], **extra}
 
 
 def evaluate_zoo_run(target: GaussianMixture, model, rule: str, n_samples: int, knn_k: int, min_mode_share: float,

@@ -13,6 +13,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from gandiv.config import ConfigError, load_schema, validate_config  # noqa: E402
+from gandiv.gan_theory import LOGIT_RULES, UpdateRule  # noqa: E402
 
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -35,6 +36,8 @@ def tracked_config(*keys):
 
 # ---------------------------------------------------------------- GAN grid
 
+GRID_RULE_PATTERN = "|".join(rule.value for rule in LOGIT_RULES)  # rules of the pi x rule grid
+ZOO_RULE_PATTERN = "|".join(rule.value for rule in UpdateRule)
 GAN = config.get("gan")
 GAN_RUN = "results/gan/{target}/{generator}/{update_rule}/pi{pi}/seed{seed}"
 GAN_THREADS = GAN["threads"] if GAN else 1

@@ -21,7 +21,7 @@ rule gan_train:
         f"benchmarks/{GAN_RUN}.tsv"
     wildcard_constraints:
         generator="gaussian|flow|mlp",
-        update_rule="minimax|nonsaturating|kl",
+        update_rule=GRID_RULE_PATTERN,
         pi="[0-9.e-]+",
         seed="[0-9]+",
     conda:
@@ -68,7 +68,8 @@ rule zoo_train:
     benchmark:
         f"benchmarks/{ZOO_RUN}.tsv"
     wildcard_constraints:
-        update_rule="minimax|nonsaturating|kl|lsgan|wgan|wgan_gp",
+        target="[^/]+",
+        update_rule=ZOO_RULE_PATTERN,
         discriminator="plain|spectral_norm",
         seed="[0-9]+",
     conda:
@@ -91,6 +92,8 @@ rule zoo_evaluate:
         "logs/zoo_evaluate/{target}.log",
     benchmark:
         "benchmarks/zoo_evaluate/{target}.tsv"
+    wildcard_constraints:
+        target="[^/]+",
     conda:
         ZOO_ENV
     script:
