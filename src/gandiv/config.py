@@ -347,7 +347,8 @@ def _check_trained(fig: str, f: dict, target_key: str, generator_key: str, gan: 
 
 
 def _check_objectives_zoo(f: dict, targets: dict) -> None:
-    """2-D targets; whole compiled calls; spectral-norm rules also trained plain; critics constrained."""
+    """2-D mlp targets; density-run targets defined and distinct; whole compiled calls; spectral-norm rules
+    also trained plain; critics constrained."""
     p = "figures.objectives-zoo"
     _check_whole_calls(p, f)
     for i, ref in enumerate(f["targets"]):
@@ -355,6 +356,18 @@ def _check_objectives_zoo(f: dict, targets: dict) -> None:
             ok = [n for n, t in targets.items() if target_dim(t) == 2]
             raise ConfigError(f"{p}.targets[{i}]", f"target {ref!r} is {target_dim(targets[ref])}-D",
                               "a 2-D target: " + (", ".join(ok) or "none defined"))
+    density = f["density_runs"]["targets"]
+    names = ", ".join(targets)
+    for i, ref in enumerate(density):
+        path = f"{p}.density_runs.targets[{i}]"
+        if ref not in targets:
+            raise ConfigError(path, f"undefined target {ref!r}", f"targets defined in `targets`: {names}")
+        if ref in f["targets"]:
+            raise ConfigError(path, f"target {ref!r} is also in figures.objectives-zoo.targets (mlp runs)",
+                              "targets not in figures.objectives-zoo.targets: "
+                              + ", ".join(t for t in targets if t not in f["targets"]))
+        if target_dim(targets[ref]) not in (1, 2):
+            raise ConfigError(path, f"target {ref!r} is {target_dim(targets[ref])}-D", "a 1-D or 2-D target")
     for i, rule in enumerate(f["spectral_norm_rules"]):
         if rule not in f["rules"]:
             raise ConfigError(f"{p}.spectral_norm_rules[{i}]", f"{rule!r} is not in rules (no plain run to compare)",

@@ -136,14 +136,15 @@ def train_gan_job(config: dict, target_name: str, generator: str, rule: str, pi:
 
 def train_zoo_job(config: dict, target_name: str, rule: str, discriminator: str, seed: int, threads: int,
                   outputs: dict) -> None:
-    """Train one GAN of the objectives zoo (mlp generator, pi = 1/2) and write what `train_gan_job` writes."""
-    from .zoo import training_settings
+    """Train one GAN of the objectives zoo (pi = 1/2) and write what `train_gan_job` writes."""
+    from .zoo import generator_for, training_settings
 
     zoo = config["figures"]["objectives-zoo"]
-    status = {"target": target_name, "generator": "mlp", "rule": rule, "pi": 0.5, "seed": seed,
+    generator = generator_for(zoo, target_name)
+    status = {"target": target_name, "generator": generator, "rule": rule, "pi": 0.5, "seed": seed,
               "discriminator": discriminator}
     _train_and_save(target_from_config(config["targets"][target_name]), status,
-                    training_settings(zoo, rule, discriminator), zoo["device"], threads, outputs)
+                    training_settings(zoo, rule, discriminator, generator), zoo["device"], threads, outputs)
 
 
 def _train_and_save(target, status: dict, settings: dict, device: str, threads: int, outputs: dict) -> None:
@@ -256,7 +257,7 @@ def evaluate_gan_job(config: dict, target_name: str, generator: str, run_dirs: l
 
 
 def evaluate_zoo_job(config: dict, target_name: str, run_dirs: list[str], threads: int, out_csv: str) -> None:
-    """Estimated divergences and mode coverage of every zoo GAN on one target."""
+    """Exact (where Q has a density) and estimated divergences and mode coverage of every zoo GAN on one target."""
     from .training import build_model, configure_tensorflow
     from .zoo import training_settings
     from .zoo_eval import evaluate_zoo_run
@@ -267,16 +268,16 @@ def evaluate_zoo_job(config: dict, target_name: str, run_dirs: list[str], thread
     frames = []
     for run_dir in run_dirs:
         status = json.loads((Path(run_dir) / "status.json").read_text())
-        model = build_model(target, "mlp", status["rule"], 0.5, status["seed"],
-                            training_settings(zoo, status["rule"], status["discriminator"]))
+        model = build_model(target, status["generator"], status["rule"], 0.5, status["seed"],
+                            training_settings(zoo, status["rule"], status["discriminator"], status["generator"]))
         model.generator.load_weights(Path(run_dir) / "generator.weights.h5")
         model.discriminator.load_weights(Path(run_dir) / "discriminator.weights.h5")
         ev = zoo["evaluation"]
-        frame = pd.DataFrame(evaluate_zoo_run(target, model, status["rule"], ev["n_samples"], ev["knn_k"],
-                                              zoo["min_mode_share"], status["seed"]))
-        for key in ("seed", "discriminator", "rule", "target"):
+        frame = pd.DataFrame(evaluate_zoo_run(target, model, status["rule"], status["generator"], ev["n_samples"],
+                                              ev["knn_k"], zoo["min_mode_share"], status["seed"]))
+        for key in ("seed", "discriminator", "rule", "generator", "target"):
             frame.insert(0, key, status[key])
-        frame.insert(4, "diverged", status["diverged"])
+        frame.insert(5, "diverged", status["diverged"])
         frames.append(frame)
         log.info("evaluated %s", run_dir)
     table = pd.concat(frames, ignore_index=True)

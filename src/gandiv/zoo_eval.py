@@ -1,7 +1,8 @@
-"""Judging the objectives zoo's GANs: estimates only, as an mlp generator has no density.
+"""Judging the objectives zoo's GANs as the GAN grid's are judged, plus mode coverage.
 
-For each run: k-NN KL both ways, the discriminator's plug-in values, mode coverage and the
-share of high-quality samples (gandiv.modes).
+For each run: exact KL both ways and JS where the generator has a density (gaussian, flow),
+k-NN KL both ways and the discriminator's plug-in values beside them with their errors, the
+modes covered and the share of high-quality samples (gandiv.modes).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .densities import GaussianMixture
-from .gan_eval import discriminator_estimates, model_outputs
+from .gan_eval import discriminator_estimates, exact_divergences, model_outputs
 from .gan_theory import CRITIC_RULES, UpdateRule, lsgan_logit
 from .knn import knn_kl_both
 from .modes import high_quality_share, modes_covered
@@ -35,14 +36,17 @@ def discriminator_plug_ins(rule: UpdateRule, real_out: np.ndarray, fake_out: np.
     return {"js": estimates["js_pi"], "kl_pq": estimates["kl_pq"], "kl_qp": estimates["kl_qp"], **extra}
 
 
-def evaluate_zoo_run(target: GaussianMixture, model, rule: str, n_samples: int, knn_k: int, min_mode_share: float,
-                     seed: int) -> list[dict]:
-    """Tidy rows (quantity, method, value) for one trained zoo GAN."""
+def evaluate_zoo_run(target: GaussianMixture, model, rule: str, generator_kind: str, n_samples: int, knn_k: int,
+                     min_mode_share: float, seed: int) -> list[dict]:
+    """Tidy rows (quantity, method, value, exact, error) for one trained zoo GAN."""
     rng = np.random.default_rng(seed + 7919)  # evaluation draws independent of training's
     real = target.sample(n_samples, rng)
     fake = model_outputs(model.generator, rng.standard_normal((n_samples, model.latent_dim)))
+    exact = exact_divergences(target, model.generator, generator_kind, 0.5, fake)
+    exact.pop("js_pi", None)  # = js at pi = 1/2
     values = {("modes_covered", "samples"): modes_covered(fake, target, min_mode_share),
               ("high_quality_share", "samples"): high_quality_share(fake, target)}
+    values |= {(name, "exact"): value for name, value in exact.items()}
     try:
         values |= {(name, "knn"): value for name, value in knn_kl_both(real, fake, k=knn_k).items()}
     except ValueError:  # exact ties among generated samples (a collapsed generator): no density, no k-NN KL
@@ -50,5 +54,9 @@ def evaluate_zoo_run(target: GaussianMixture, model, rule: str, n_samples: int, 
     plug_ins = discriminator_plug_ins(UpdateRule(rule), model_outputs(model.discriminator, real)[:, 0],
                                       model_outputs(model.discriminator, fake)[:, 0])
     values |= {(name, "discriminator"): value for name, value in plug_ins.items()}
-    return [{"quantity": quantity, "method": method, "value": float(value)}
-            for (quantity, method), value in values.items()]
+    rows = []
+    for (quantity, method), value in values.items():
+        truth = exact.get(quantity, np.nan) if method in ("knn", "discriminator") else np.nan
+        rows.append({"quantity": quantity, "method": method, "value": float(value), "exact": truth,
+                     "error": float(value) - truth})
+    return rows

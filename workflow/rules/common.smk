@@ -89,11 +89,12 @@ def zoo_training_runs(target=None):
     return [run for run in (zoo_runs(zoo) if zoo else []) if target in (None, run["target"])]
 
 
-def zoo_run_settings(rule, discriminator):
+def zoo_run_settings(target, rule, discriminator):
     """What one zoo training depends on (its objective's settings, not the other rules' or the seed list)."""
-    from gandiv.zoo import training_settings
+    from gandiv.zoo import generator_for, training_settings
 
-    return training_settings(zoo_config(), rule, discriminator)
+    generator = generator_for(zoo_config(), target)
+    return training_settings(zoo_config(), rule, discriminator, generator) | {"generator_kind": generator}
 
 
 ZOO_THREADS = zoo_config()["threads"] if zoo_config() else 1
@@ -151,7 +152,8 @@ def figure_inputs(wildcards):
     if wildcards.figure == "wgan-critic":
         return {objective: f"results/wgan_critic/{objective}.npz" for objective in ("gan", "wgan_gp")}
     if wildcards.figure == "objectives-zoo":
-        inputs = {f"eval_{t}": f"results/objectives_zoo/{t}/evaluation.csv" for t in settings["targets"]}
+        inputs = {f"eval_{t}": f"results/objectives_zoo/{t}/evaluation.csv"
+                  for t in settings["targets"] + settings["density_runs"]["targets"]}
         for k, run in enumerate(zoo_training_runs()):
             inputs[f"snapshots_{k}"] = f"{ZOO_RUN.format(**run)}/snapshots.npz"
             inputs[f"status_{k}"] = f"{ZOO_RUN.format(**run)}/status.json"
@@ -182,7 +184,8 @@ def job_benchmarks():
     files += [f"benchmarks/{SS_RUN.format(**run)}.tsv" for run in ss_runs()]
     files += [f"benchmarks/{ZOO_RUN.format(**run)}.tsv" for run in zoo_training_runs()]
     if zoo_config():
-        files += [f"benchmarks/zoo_evaluate/{t}.tsv" for t in zoo_config()["targets"]]
+        files += [f"benchmarks/zoo_evaluate/{t}.tsv"
+                  for t in zoo_config()["targets"] + zoo_config()["density_runs"]["targets"]]
     if "wgan-critic" in config["figures"]:
         files += [f"benchmarks/critic_train/{objective}.tsv" for objective in ("gan", "wgan_gp")]
     for fig in enabled_figures():

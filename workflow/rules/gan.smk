@@ -58,7 +58,7 @@ rule zoo_train:
         snapshots=f"{ZOO_RUN}/snapshots.npz",
         status=f"{ZOO_RUN}/status.json",
     params:
-        tracked=lambda w: {"settings": zoo_run_settings(w.update_rule, w.discriminator),
+        tracked=lambda w: {"settings": zoo_run_settings(w.target, w.update_rule, w.discriminator),
                            "device": zoo_config()["device"], "target": config["targets"][w.target]},
     threads: ZOO_THREADS
     resources:

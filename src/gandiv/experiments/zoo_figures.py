@@ -54,16 +54,19 @@ def _winner(stats: pd.DataFrame) -> tuple[str | None, float, float]:
 
 
 def objectives_zoo(ctx: Context) -> FigureResult:
-    evaluation = pd.concat([pd.read_csv(ctx.inputs[f"eval_{t}"]) for t in ctx.settings["targets"]],
+    density_targets = ctx.settings["density_runs"]["targets"]
+    evaluation = pd.concat([pd.read_csv(ctx.inputs[f"eval_{t}"]) for t in ctx.settings["targets"] + density_targets],
                            ignore_index=True)
     evaluation["variant"] = [_label(r, d) for r, d in zip(evaluation.rule, evaluation.discriminator)]
     runs = _runs(ctx)
     targets, variants = ctx.settings["targets"], list(dict.fromkeys(evaluation.variant))
+    mode_runs = [r for r in runs if r["target"] in targets]  # the mlp runs on the mode-collapse targets
     first_seed = min(run["seed"] for run in runs)
 
     set_style()
     fig = plt.figure(figsize=(2.1 * max(len(variants), 4), 2.1 * len(targets) + 3.2), layout="constrained")
-    grid = fig.add_gridspec(len(targets) + 1, max(len(variants), 4), height_ratios=[1] * len(targets) + [1.5])
+    grid = fig.add_gridspec(len(targets) + 1, max(len(variants), 4 + bool(density_targets)),
+                            height_ratios=[1] * len(targets) + [1.5])
     for i, name in enumerate(targets):
         target = ctx.target(name)
         box = target.bounds(6.0)
@@ -88,7 +91,8 @@ def objectives_zoo(ctx: Context) -> FigureResult:
     for ax, quantity, method, title in zip(summary_axes, ("modes_covered", "high_quality_share", "kl_pq"),
                                            ("samples", "samples", "knn"),
                                            ("modes covered", "high-quality share", "k-NN KL[P||Q], nats")):
-        cells = evaluation[(evaluation.quantity == quantity) & (evaluation.method == method)]
+        cells = evaluation[(evaluation.quantity == quantity) & (evaluation.method == method)
+                           & evaluation.target.isin(targets)]
         stats = cells.groupby(["target", "variant"], sort=False).value.agg(["mean", "std"]).reset_index()
         width = 0.8 / len(targets)
         for k, name in enumerate(targets):
@@ -103,7 +107,7 @@ def objectives_zoo(ctx: Context) -> FigureResult:
     sn_rules = sorted({r["rule"] for r in runs if r["discriminator"] == "spectral_norm"})
     for k, rule in enumerate(sn_rules):
         for discriminator, style in (("plain", "-"), ("spectral_norm", "--")):
-            chosen = [r for r in runs if r["rule"] == rule and r["discriminator"] == discriminator]
+            chosen = [r for r in mode_runs if r["rule"] == rule and r["discriminator"] == discriminator]
             for run in chosen:
                 ax.semilogy(run["steps"], run["singular_values"].max(axis=1), style, color=f"C{k}", alpha=0.5,
                             label=_label(rule, discriminator) if run is chosen[0] else None)
@@ -111,19 +115,64 @@ def objectives_zoo(ctx: Context) -> FigureResult:
     ax.set_xlabel("generator step")
     ax.set_title("discriminator: largest singular value\n(max over layers; every run)", fontsize=9)
     ax.legend(fontsize=7)
+    if density_targets:
+        _exact_panel(fig.add_subplot(grid[len(targets), 4]), evaluation, density_targets, variants)
 
-    rows = [{"target": e.target, "rule": e.rule, "discriminator": e.discriminator, "seed": e.seed, "step": np.nan,
-             "layer": np.nan, "method": e.method, "quantity": e.quantity, "value": e.value,
-             "unit": UNITS.get(e.quantity, "")} for e in evaluation.itertuples()]
+    rows = [{"target": e.target, "generator": e.generator, "rule": e.rule, "discriminator": e.discriminator,
+             "seed": e.seed, "step": np.nan, "layer": np.nan, "method": e.method, "quantity": e.quantity,
+             "value": e.value, "unit": UNITS.get(e.quantity, ""), "exact": e.exact, "error": e.error}
+            for e in evaluation.itertuples()]
     for run in runs:
         for step, values in zip(run["steps"], run["singular_values"]):
-            rows += [{"target": run["target"], "rule": run["rule"], "discriminator": run["discriminator"],
-                      "seed": run["seed"], "step": int(step), "layer": layer, "method": "weights",
-                      "quantity": "largest singular value", "value": float(v), "unit": ""}
+            rows += [{"target": run["target"], "generator": run["generator"], "rule": run["rule"],
+                      "discriminator": run["discriminator"], "seed": run["seed"], "step": int(step), "layer": layer,
+                      "method": "weights", "quantity": "largest singular value", "value": float(v), "unit": "",
+                      "exact": np.nan, "error": np.nan}
                      for layer, v in enumerate(values)]
     data = pd.DataFrame(rows)
-    status, summary, numbers = _judge(evaluation, runs, targets)
+    status, summary, numbers = _judge(evaluation[evaluation.target.isin(targets)], mode_runs, targets)
+    exact_sentence, exact_numbers = _exact_comparison(evaluation, density_targets)
+    summary, numbers = summary + exact_sentence, numbers + exact_numbers
     return FigureResult(fig, data, verdict("objectives-zoo", status, summary, numbers))
+
+
+def _exact_panel(ax, evaluation: pd.DataFrame, density_targets: list[str], variants: list[str]) -> None:
+    """Exact KL both ways of the density runs, per objective (mean and sd over seeds)."""
+    cells = evaluation[evaluation.target.isin(density_targets) & (evaluation.method == "exact")
+                       & evaluation.quantity.isin(["kl_pq", "kl_qp"])]
+    stats = cells.groupby(["target", "quantity", "variant"], sort=False).value.agg(["mean", "std"]).reset_index()
+    groups = list(stats.groupby(["target", "quantity"], sort=False))
+    width = 0.8 / max(len(groups), 1)
+    for k, ((name, quantity), s) in enumerate(groups):
+        s = s.set_index("variant").reindex(variants)
+        label = f"{name}: {'KL[P||Q]' if quantity == 'kl_pq' else 'KL[Q||P]'}"
+        ax.bar(np.arange(len(variants)) + k * width, s["mean"], width, yerr=s["std"].fillna(0), label=label,
+               capsize=2, color=f"C{k + 2}")
+    ax.set_xticks(np.arange(len(variants)) + width * (len(groups) - 1) / 2, variants, rotation=60, fontsize=7)
+    generator = evaluation[evaluation.target.isin(density_targets)].generator.iloc[0]
+    ax.set_title(f"exact divergences, {generator} generator\n(mean and sd over seeds), nats", fontsize=9)
+    ax.legend(fontsize=7)
+
+
+def _exact_comparison(evaluation: pd.DataFrame, density_targets: list[str]) -> tuple[str, list[tuple]]:
+    """What the density runs add: each objective's exact divergences and how far the estimates are from them."""
+    if not density_targets:
+        return "", []
+    numbers, parts = [], []
+    for name in density_targets:
+        cells = evaluation[(evaluation.target == name) & (evaluation.discriminator == "plain")]
+        exact = cells[cells.method == "exact"].pivot_table(index="variant", columns="quantity", values="value")
+        for variant, row in exact.iterrows():
+            numbers += [(f"{name}: exact KL[P||Q], {variant} (mean over seeds)", row["kl_pq"], NATS),
+                        (f"{name}: exact KL[Q||P], {variant} (mean over seeds)", row["kl_qp"], NATS)]
+        parts.append(f"on {name} the exact KL[P||Q] ranges from {exact['kl_pq'].min():.2f} "
+                     f"({exact['kl_pq'].idxmin()}) to {exact['kl_pq'].max():.2f} ({exact['kl_pq'].idxmax()}) nats and "
+                     f"KL[Q||P] from {exact['kl_qp'].min():.2f} ({exact['kl_qp'].idxmin()}) to "
+                     f"{exact['kl_qp'].max():.2f} ({exact['kl_qp'].idxmax()})")
+    estimates = evaluation[evaluation.target.isin(density_targets) & evaluation.error.notna()]
+    for method, g in estimates.groupby("method"):
+        numbers.append((f"density runs: median |error| of {method} estimates", float(g.error.abs().median()), NATS))
+    return " Density runs (not in the verdict): " + "; ".join(parts) + ".", numbers
 
 
 def _judge(evaluation: pd.DataFrame, runs: list[dict], targets: list[str]) -> tuple[str, str, list[tuple]]:
