@@ -113,7 +113,7 @@ def objectives_zoo(ctx: Context) -> FigureResult:
                             label=_label(rule, discriminator) if run is chosen[0] else None)
     ax.axhline(SN_BOUND, color="0.3", lw=0.8, ls=":")
     ax.set_xlabel("generator step")
-    ax.set_title("discriminator: largest singular value\n(max over layers; every run)", fontsize=9)
+    ax.set_title("D's largest singular value\n(max over layers; every run)", fontsize=9)
     ax.legend(fontsize=7)
     if density_targets:
         _exact_panel(fig.add_subplot(grid[len(targets), 4]), evaluation, density_targets, variants)
@@ -150,7 +150,7 @@ def _exact_panel(ax, evaluation: pd.DataFrame, density_targets: list[str], varia
                capsize=2, color=f"C{k + 2}")
     ax.set_xticks(np.arange(len(variants)) + width * (len(groups) - 1) / 2, variants, rotation=60, fontsize=7)
     generator = evaluation[evaluation.target.isin(density_targets)].generator.iloc[0]
-    ax.set_title(f"exact divergences, {generator} generator\n(mean and sd over seeds), nats", fontsize=9)
+    ax.set_title(f"exact KL, {generator} generator, nats\n(mean and sd over seeds)", fontsize=9)
     ax.legend(fontsize=7)
 
 
