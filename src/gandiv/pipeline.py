@@ -237,23 +237,11 @@ def evaluate_gan_job(config: dict, target_name: str, generator: str, run_dirs: l
     settings = config["gan"]
     configure_tensorflow(threads, settings["device"] == "gpu")
     target = target_from_config(config["targets"][target_name])
-    frames = []
-    for run_dir in run_dirs:
-        status = json.loads((Path(run_dir) / "status.json").read_text())
-        model = build_model(target, generator, status["rule"], status["pi"], status["seed"], settings)
-        model.generator.load_weights(Path(run_dir) / "generator.weights.h5")
-        model.discriminator.load_weights(Path(run_dir) / "discriminator.weights.h5")
-        rows = evaluate_run(target, model, generator, status["pi"], settings["evaluation"]["n_samples"],
-                            settings["evaluation"]["knn_k"], status["seed"])
-        frame = pd.DataFrame(rows)
-        for key in ("seed", "pi", "rule", "generator", "target"):
-            frame.insert(0, key, status[key])
-        frame.insert(5, "diverged", status["diverged"])
-        frames.append(frame)
-        log.info("evaluated %s", run_dir)
-    table = pd.concat(frames, ignore_index=True)
-    table.to_csv(f"{out_csv}.tmp", index=False, float_format="%.10g")
-    os.replace(f"{out_csv}.tmp", out_csv)
+    ev = settings["evaluation"]
+    _write_evaluations(
+        run_dirs, lambda s: build_model(target, generator, s["rule"], s["pi"], s["seed"], settings),
+        lambda model, s: evaluate_run(target, model, generator, s["pi"], ev["n_samples"], ev["knn_k"], s["seed"]),
+        ("target", "generator", "rule", "pi", "seed"), out_csv)
 
 
 def evaluate_zoo_job(config: dict, target_name: str, run_dirs: list[str], threads: int, out_csv: str) -> None:
@@ -265,19 +253,27 @@ def evaluate_zoo_job(config: dict, target_name: str, run_dirs: list[str], thread
     zoo = config["figures"]["objectives-zoo"]
     configure_tensorflow(threads, zoo["device"] == "gpu")
     target = target_from_config(config["targets"][target_name])
+    ev = zoo["evaluation"]
+    _write_evaluations(
+        run_dirs, lambda s: build_model(target, s["generator"], s["rule"], 0.5, s["seed"],
+                                        training_settings(zoo, s["rule"], s["discriminator"], s["generator"])),
+        lambda model, s: evaluate_zoo_run(target, model, s["rule"], s["generator"], ev["n_samples"], ev["knn_k"],
+                                          zoo["min_mode_share"], s["seed"]),
+        ("target", "generator", "rule", "discriminator", "seed"), out_csv)
+
+
+def _write_evaluations(run_dirs: list[str], build, evaluate, id_keys: tuple[str, ...], out_csv: str) -> None:
+    """Rebuild each run's model from its status, load its weights, evaluate it; one tidy table, ids first."""
     frames = []
     for run_dir in run_dirs:
         status = json.loads((Path(run_dir) / "status.json").read_text())
-        model = build_model(target, status["generator"], status["rule"], 0.5, status["seed"],
-                            training_settings(zoo, status["rule"], status["discriminator"], status["generator"]))
+        model = build(status)
         model.generator.load_weights(Path(run_dir) / "generator.weights.h5")
         model.discriminator.load_weights(Path(run_dir) / "discriminator.weights.h5")
-        ev = zoo["evaluation"]
-        frame = pd.DataFrame(evaluate_zoo_run(target, model, status["rule"], status["generator"], ev["n_samples"],
-                                              ev["knn_k"], zoo["min_mode_share"], status["seed"]))
-        for key in ("seed", "discriminator", "rule", "generator", "target"):
+        frame = pd.DataFrame(evaluate(model, status))
+        for key in reversed(id_keys):
             frame.insert(0, key, status[key])
-        frame.insert(5, "diverged", status["diverged"])
+        frame.insert(len(id_keys), "diverged", status["diverged"])
         frames.append(frame)
         log.info("evaluated %s", run_dir)
     table = pd.concat(frames, ignore_index=True)
