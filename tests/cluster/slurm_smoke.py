@@ -21,6 +21,7 @@ mid-run with SIGKILL through `scancel`, and checks that
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import re
 import shutil
@@ -39,6 +40,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 BASE = Path("/tmp/gandiv-slurm")
+LOCK = Path("/tmp/gandiv-slurm.lock")  # one test run per machine: they share BASE and SLURM's ports
 PACKAGES = ["slurm-wlm", "munge"]
 DAEMONS = ["munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel"]
 PARTITION, ACCOUNT = "debug", "gandiv"
@@ -159,6 +161,8 @@ class Daemons:
                                f"--socket={munge_dir}/munge.socket.2", f"--pid-file={BASE}/munged.pid",
                                f"--log-file={BASE}/logs/munged.log", f"--seed-file={BASE}/munged.seed"])
         self._wait(lambda: run(["munge", "-n"]).returncode == 0, "munged to answer")
+        if "UP" in run(["scontrol", "ping"], timeout=30).stdout:  # else its answers would pass for ours
+            raise RuntimeError("a SLURM controller already answers on this machine's port; stop it first")
         self._spawn("slurmctld", ["slurmctld", "-D", "-i", "-f", str(self.conf)])
         self._wait(lambda: run(["scontrol", "ping"]).stdout.count("UP") > 0, "slurmctld to answer")
         self._spawn("slurmd", ["slurmd", "-D", "--conf-server", "127.0.0.1"])
@@ -236,6 +240,10 @@ def snakemake(workdir: Path, *args: str, timeout: float = 1800) -> subprocess.Co
         os.killpg(process.pid, signal.SIGKILL)
         out, err = process.communicate()
         err += f"\n[slurm-smoke] snakemake killed after {timeout:.0f} s"
+    except BaseException:  # e.g. SIGTERM's SystemExit: take Snakemake and its local jobs down too
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
     return subprocess.CompletedProcess(cmd, process.returncode, out, err)
 
 
@@ -274,11 +282,17 @@ class Killer(threading.Thread):
 
 
 def cancel_all_jobs() -> None:
-    """Cancel whatever is still queued or running (after a failure), and wait until the queue is empty."""
-    run(["scancel", f"--partition={PARTITION}", "--full"])
+    """Cancel whatever is still queued or running (after a failure), and wait until the queue is empty.
+
+    Bounded in time: with the controller gone, SLURM commands retry for minutes.
+    """
     deadline = time.time() + 60
-    while run(["squeue", "-h"]).stdout.strip() and time.time() < deadline:
-        time.sleep(1)
+    try:
+        run(["scancel", f"--partition={PARTITION}", "--full"], timeout=20)
+        while run(["squeue", "-h"], timeout=20).stdout.strip() and time.time() < deadline:
+            time.sleep(1)
+    except subprocess.TimeoutExpired:
+        say("the controller does not answer; leaving the queue as it is")
 
 
 def job_record(job_id: str) -> str:
@@ -371,6 +385,12 @@ def main() -> int:
         say(f"cannot set up SLURM: {reason}")
         return 1
 
+    lock = open(LOCK, "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        say(f"another SLURM test holds {LOCK}: runs on one machine share {BASE} and SLURM's ports")
+        return 1
     host = socket.gethostname().split(".")[0]
     conf = write_config(host)
     os.environ["SLURM_CONF"] = str(conf)  # every SLURM command below (and in jobs) reads this cluster's config
