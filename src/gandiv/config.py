@@ -13,6 +13,8 @@ import jsonschema
 import numpy as np
 import yaml
 
+from .wildcards import int_token, number_token, parse_number
+
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 WEIGHT_TOL = 1e-9
 # Figure keys whose values name entries of `targets` (a string or a list of strings).
@@ -39,9 +41,20 @@ def load_schema(path: str | Path | None = None) -> dict:
     return schema
 
 
+def _strict_integers(cls):
+    """The validator class with JSON-schema "integer" meaning a Python int: 1.0 is a number, not an integer.
+
+    jsonschema counts 1.0 as an integer, but a seed or a count written as 1.0 is a float everywhere
+    downstream (in a path, `range`, a Keras seed), so it is rejected with the key named.
+    """
+    checker = cls.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool))
+    return jsonschema.validators.extend(cls, type_checker=checker)
+
+
 def validate_config(config: dict, schema: dict) -> dict:
     """Validate `config` against `schema` and the semantic rules; return a deep copy with defaults filled."""
-    cls = jsonschema.validators.validator_for(schema)
+    cls = _strict_integers(jsonschema.validators.validator_for(schema))
     error = jsonschema.exceptions.best_match(cls(schema).iter_errors(config))
     if error is not None:
         raise _schema_error(error)
@@ -53,6 +66,7 @@ def validate_config(config: dict, schema: dict) -> dict:
     if "gan" in filled:
         _check_gan(filled["gan"], filled["targets"])
     _check_figures(filled["figures"], filled["targets"], filled.get("gan"))
+    _check_path_tokens(filled)
     return filled
 
 
@@ -117,6 +131,8 @@ def _schema_error(e: jsonschema.ValidationError) -> ConfigError:
         return ConfigError(path, f"unknown value {inst!r}", f"{what} " + ", ".join(map(str, e.validator_value)))
     if v == "type":
         got = "null" if inst is None else f"{_typename(inst)} {inst!r}"
+        if e.validator_value == "integer" and isinstance(inst, float):
+            got += " (a float, even if whole: write it without the decimal point)"
         return ConfigError(path, f"expected {e.validator_value}, got {got}",
                            str(e.validator_value))
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -411,3 +427,38 @@ def _check_joint(path: str, table: list) -> None:
     if (array.sum(axis=1) <= 0).any():
         raise ConfigError(path, f"row {int(np.argmin(array.sum(axis=1)))} is all zero",
                           "every value of x1 with positive probability")
+
+
+def path_number_lists(config: dict) -> list[tuple[str, list, str]]:
+    """Every config list whose values become wildcards in file paths: (dotted key, values, "number"|"int")."""
+    lists = []
+    for i, entry in enumerate(config.get("gan", {}).get("grid", [])):
+        lists += [(f"gan.grid[{i}].pi", entry["pi"], "number"), (f"gan.grid[{i}].seeds", entry["seeds"], "int")]
+    figures = config["figures"]
+    if "objectives-zoo" in figures:
+        lists.append(("figures.objectives-zoo.seeds", figures["objectives-zoo"]["seeds"], "int"))
+    training = figures.get("ss-inconsistency", {}).get("training")
+    if training is not None:
+        lists += [("figures.ss-inconsistency.training.epsilons", training["epsilons"], "number"),
+                  ("figures.ss-inconsistency.training.seeds", training["seeds"], "int")]
+    for fig, settings in figures.items():
+        for key, kind in (("pi", "number"), ("seed", "int")):
+            if key in settings:
+                lists.append((f"figures.{fig}.{key}", [settings[key]], kind))
+    return lists
+
+
+def _check_path_tokens(config: dict) -> None:
+    """Every number that names a folder parses back to itself, and no two values of one list share a folder."""
+    for path, values, kind in path_number_lists(config):
+        seen = {}
+        for j, value in enumerate(values):
+            key = f"{path}[{j}]" if len(values) > 1 or not path.endswith((".pi", ".seed")) else path
+            token = int_token(value) if kind == "int" else number_token(value)
+            if kind == "number" and parse_number(token) != value:
+                raise ConfigError(key, f"{value!r} is written as {token!r} in paths, which reads back as "
+                                  f"{parse_number(token)!r}", "numbers whose path token reads back exactly")
+            if token in seen:
+                raise ConfigError(key, f"{value!r} and {values[seen[token]]!r} (index {seen[token]}) would share the "
+                                  f"folder token {token!r}", "values that name distinct folders")
+            seen[token] = j

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from .wildcards import int_token
+
 
 class DiscriminatorKind(str, Enum):
     PLAIN = "plain"
@@ -19,7 +21,7 @@ def zoo_runs(zoo: dict) -> list[dict]:
     """Every training of the zoo as wildcard values: each rule plain, spectral-norm rules again, every seed."""
     variants = [(rule, DiscriminatorKind.PLAIN.value) for rule in zoo["rules"]]
     variants += [(rule, DiscriminatorKind.SPECTRAL_NORM.value) for rule in zoo["spectral_norm_rules"]]
-    return [{"target": target, "update_rule": rule, "discriminator": kind, "seed": str(seed)}
+    return [{"target": target, "update_rule": rule, "discriminator": kind, "seed": int_token(seed)}
             for target in zoo["targets"] + zoo["density_runs"]["targets"] for rule, kind in variants
             for seed in zoo["seeds"]]
 

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from gandiv.config import ConfigError, load_schema, validate_config  # noqa: E402
 from gandiv.gan_theory import LOGIT_RULES, UpdateRule  # noqa: E402
+from gandiv.wildcards import int_token, number_token  # noqa: E402
 
 SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -56,7 +57,7 @@ def gan_runs(target=None, generator=None):
     for entry in GAN["grid"] if GAN else []:
         for t, g, r, pi, seed in itertools.product(entry["targets"], entry["generators"], entry["rules"],
                                                    entry["pi"], entry["seeds"]):
-            run = {"target": t, "generator": g, "update_rule": r, "pi": f"{pi:g}", "seed": str(seed)}
+            run = {"target": t, "generator": g, "update_rule": r, "pi": number_token(pi), "seed": int_token(seed)}
             if (target in (None, t)) and (generator in (None, g)) and run not in runs:
                 runs.append(run)
     return runs
@@ -117,8 +118,8 @@ def ss_runs():
     training = ss_training_config()
     if training is None:
         return []
-    schedules = [f"epsilon{eps:g}" for eps in training["epsilons"]] + list(training["annealed"])
-    return [{"joint": j, "schedule": s, "seed": str(seed)}
+    schedules = [f"epsilon{number_token(eps)}" for eps in training["epsilons"]] + list(training["annealed"])
+    return [{"joint": j, "schedule": s, "seed": int_token(seed)}
             for j, s, seed in itertools.product(training["joints"], schedules, training["seeds"])]
 
 
@@ -169,7 +170,7 @@ def figure_inputs(wildcards):
                 inputs[f"status_{k}"] = f"{run_dir(run)}/status.json"
         if wildcards.figure == "swissroll-kl":
             run = {"target": target, "generator": generator, "update_rule": settings["rule"],
-                   "pi": f"{settings['pi']:g}", "seed": str(settings["seed"])}
+                   "pi": number_token(settings["pi"]), "seed": int_token(settings["seed"])}
             inputs |= {"snapshots": f"{run_dir(run)}/snapshots.npz", "status": f"{run_dir(run)}/status.json"}
         return inputs
     return {}
