@@ -75,3 +75,16 @@ def knn_kl(x: np.ndarray, y: np.ndarray, k: int = 1) -> float:
 def knn_kl_both(p_samples: np.ndarray, q_samples: np.ndarray, k: int = 1) -> dict:
     """Both directions from samples of P (data) and Q (model): {"kl_pq": KL[P||Q], "kl_qp": KL[Q||P]}."""
     return {"kl_pq": knn_kl(p_samples, q_samples, k), "kl_qp": knn_kl(q_samples, p_samples, k)}
+
+
+def knn_kl_both_or_reason(p_samples: np.ndarray, q_samples: np.ndarray, k: int = 1) -> tuple[dict, str]:
+    """`knn_kl_both`, or NaN for both directions with the reason when the samples are degenerate.
+
+    Degenerate means what the estimator cannot handle: exact ties reaching the k-th neighbour
+    (a generator collapsed onto a point) or non-finite samples. A pipeline evaluating many
+    trained GANs records the reason in its table and goes on with the other runs.
+    """
+    try:
+        return knn_kl_both(p_samples, q_samples, k), ""
+    except ValueError as error:
+        return {"kl_pq": np.nan, "kl_qp": np.nan}, f"k-NN estimate undefined: {error}"

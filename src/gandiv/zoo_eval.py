@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from .densities import GaussianMixture
-from .gan_eval import discriminator_estimates, exact_divergences, model_outputs
+from .gan_eval import discriminator_estimates, exact_divergences, model_outputs, tidy_rows
 from .gan_theory import CRITIC_RULES, UpdateRule, lsgan_logit
-from .knn import knn_kl_both
+from .knn import knn_kl_both_or_reason
 from .modes import high_quality_share, modes_covered
 
 
@@ -38,25 +38,20 @@ def discriminator_plug_ins(rule: UpdateRule, real_out: np.ndarray, fake_out: np.
 
 def evaluate_zoo_run(target: GaussianMixture, model, rule: str, generator_kind: str, n_samples: int, knn_k: int,
                      min_mode_share: float, seed: int) -> list[dict]:
-    """Tidy rows (quantity, method, value, exact, error) for one trained zoo GAN."""
+    """Tidy rows (quantity, method, value, exact, error, exact_error, note) for one trained zoo GAN."""
     rng = np.random.default_rng(seed + 7919)  # evaluation draws independent of training's
     real = target.sample(n_samples, rng)
     fake = model_outputs(model.generator, rng.standard_normal((n_samples, model.latent_dim)))
-    exact = exact_divergences(target, model.generator, generator_kind, 0.5, fake)
+    exact, exact_note = exact_divergences(target, model.generator, generator_kind, 0.5, fake)
     exact.pop("js_pi", None)  # = js at pi = 1/2
-    values = {("modes_covered", "samples"): modes_covered(fake, target, min_mode_share),
-              ("high_quality_share", "samples"): high_quality_share(fake, target)}
-    values |= {(name, "exact"): value for name, value in exact.items()}
-    try:
-        values |= {(name, "knn"): value for name, value in knn_kl_both(real, fake, k=knn_k).items()}
-    except ValueError:  # exact ties among generated samples (a collapsed generator): no density, no k-NN KL
-        values |= {("kl_pq", "knn"): np.nan, ("kl_qp", "knn"): np.nan}
+    knn, knn_note = knn_kl_both_or_reason(real, fake, k=knn_k)
     plug_ins = discriminator_plug_ins(UpdateRule(rule), model_outputs(model.discriminator, real)[:, 0],
                                       model_outputs(model.discriminator, fake)[:, 0])
-    values |= {(name, "discriminator"): value for name, value in plug_ins.items()}
-    rows = []
-    for (quantity, method), value in values.items():
-        truth = exact.get(quantity, np.nan) if method in ("knn", "discriminator") else np.nan
-        rows.append({"quantity": quantity, "method": method, "value": float(value), "exact": truth,
-                     "error": float(value) - truth})
+    rows = [tidy_rows("modes_covered", "samples", modes_covered(fake, target, min_mode_share)),
+            tidy_rows("high_quality_share", "samples", high_quality_share(fake, target))]
+    rows += [tidy_rows(name, "exact", c.value, c, exact_note) for name, c in exact.items()]
+    for method, values, note in (("knn", knn, knn_note), ("discriminator", plug_ins, "")):
+        for name, value in values.items():
+            inherited = exact_note if name in exact else ""
+            rows.append(tidy_rows(name, method, value, exact.get(name), note or inherited))
     return rows
