@@ -7,7 +7,6 @@ also be run (and tested) from Python.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sys
@@ -26,6 +25,7 @@ from .fitting import Objective, fit, fit_problem, to_record
 from .jspi_path import run_path
 from .plotting import write_outputs
 from .report import collect_header, load_verdicts, render_report
+from .results_io import load_weights, read_json, save_weights, write_csv, write_json, write_npz, write_text
 
 FIT_OBJECTIVES = {"kl_pq": (Objective.KL_PQ, None), "kl_qp": (Objective.KL_QP, None), "js": (Objective.JS_PI, 0.5)}
 log = logging.getLogger("gandiv")
@@ -67,13 +67,6 @@ def _quadrature(config: dict) -> dict:
     return {"points_per_sd": exact["quadrature_points_per_sd"], "halfwidth_sd": exact["quadrature_halfwidth_sd"]}
 
 
-def _atomic_text(path: str, text: str) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = f"{path}.tmp"
-    Path(tmp).write_text(text)
-    os.replace(tmp, path)
-
-
 def fit_exact(config: dict, target_name: str, family_name: str, objective_name: str, out_json: str) -> None:
     """Multi-start exact fit of one Gaussian family to one target by one divergence."""
     target = target_from_config(config["targets"][target_name])
@@ -86,7 +79,7 @@ def fit_exact(config: dict, target_name: str, family_name: str, objective_name: 
     for m in result.minima:
         log.info("local minimum: value %.8f theta %s (%d starts, |grad| %.1e)", m.value, m.theta, m.n_starts,
                  m.grad_norm)
-    _atomic_text(out_json, json.dumps(to_record(result, target_name), indent=2) + "\n")
+    write_json(out_json, to_record(result, target_name))
 
 
 def jspi_path(config: dict, target_name: str, family_name: str, out_csv: str, out_json: str) -> None:
@@ -100,10 +93,8 @@ def jspi_path(config: dict, target_name: str, family_name: str, out_csv: str, ou
                               exact["max_iter"], _quadrature(config))
     for c in summary["crossings"]:
         log.info("global minimiser jumps at pi=%.6f by %.4f", c["pi"], c["jump"])
-    Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(f"{out_csv}.tmp", index=False, float_format="%.10g")
-    os.replace(f"{out_csv}.tmp", out_csv)
-    _atomic_text(out_json, json.dumps(summary, indent=2) + "\n")
+    write_csv(out_csv, table, float_format="%.10g")
+    write_json(out_json, summary)
 
 
 def build_figure(config: dict, figure_id: str, inputs: dict, outputs: dict) -> None:
@@ -121,7 +112,7 @@ def build_report(config_path: str, verdict_paths: list[str], figure_dir: str, be
     catalogue = load_catalogue()
     verdicts = load_verdicts(verdict_paths, catalogue)
     html = render_report(catalogue, verdicts, Path(figure_dir), collect_header(config_path, benchmark_files))
-    _atomic_text(out_html, html)
+    write_text(out_html, html)
 
 
 
@@ -162,21 +153,14 @@ def _train_and_save(target, status: dict, settings: dict, device: str, threads: 
     log.info("%d steps in %.1f s (%.0f steps/s)", result.steps_done, result.wall_s,
              result.steps_done / max(result.wall_s, 1e-9))
     for name, network in (("generator", result.model.generator), ("discriminator", result.model.discriminator)):
-        path = Path(outputs[name])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"tmp-{path.name}")
-        network.save_weights(tmp)
-        os.replace(tmp, path)
-    result.history.to_csv(f"{outputs['history']}.tmp", index=False, float_format="%.8g")
-    os.replace(f"{outputs['history']}.tmp", outputs["history"])
-    with open(f"{outputs['snapshots']}.tmp", "wb") as handle:
-        np.savez(handle, steps=np.array(result.snapshot_steps), samples=result.snapshots,
-                 noise=result.fixed_noise, probe_points=result.probe_points, probe_logits=result.probe_logits,
-                 singular_values=result.singular_values)
-    os.replace(f"{outputs['snapshots']}.tmp", outputs["snapshots"])
+        save_weights(network, outputs[name])
+    write_csv(outputs["history"], result.history, float_format="%.8g")
+    write_npz(outputs["snapshots"], steps=np.array(result.snapshot_steps), samples=result.snapshots,
+              noise=result.fixed_noise, probe_points=result.probe_points, probe_logits=result.probe_logits,
+              singular_values=result.singular_values)
     status = status | {"diverged": result.diverged, "diverged_at": result.diverged_at,
                        "steps_done": result.steps_done, "wall_s": result.wall_s}
-    _atomic_text(outputs["status"], json.dumps(status, indent=2) + "\n")
+    write_json(outputs["status"], status)
 
 
 def train_pair_job(config: dict, joint_name: str, schedule: str, seed: int, threads: int, outputs: dict) -> None:
@@ -192,16 +176,12 @@ def train_pair_job(config: dict, joint_name: str, schedule: str, seed: int, thre
     result = train_pair_model(joint, schedule, seed, settings)
     log.info("%d steps in %.1f s; epsilon at the last step %.4g", settings["steps"], result.wall_s,
              result.final_epsilon)
-    weights = Path(outputs["weights"])
-    tmp = weights.with_name(f"tmp-{weights.name}")
-    result.model.conditional.save_weights(tmp)
-    os.replace(tmp, weights)
-    result.history.to_csv(f"{outputs['history']}.tmp", index=False, float_format="%.8g")
-    os.replace(f"{outputs['history']}.tmp", outputs["history"])
+    save_weights(result.model.conditional, outputs["weights"])
+    write_csv(outputs["history"], result.history, float_format="%.8g")
     record = {"joint": joint_name, "schedule": schedule, "seed": seed, "final_epsilon": result.final_epsilon,
               "steps": settings["steps"], "q1": result.q1.tolist(), "q2_given_1": result.q2_given_1.tolist(),
               "wall_s": result.wall_s}
-    _atomic_text(outputs["tables"], json.dumps(record, indent=2) + "\n")
+    write_json(outputs["tables"], record)
 
 
 def train_critic_job(config: dict, objective: str, threads: int, out_npz: str) -> None:
@@ -221,9 +201,7 @@ def train_critic_job(config: dict, objective: str, threads: int, out_npz: str) -
     q_samples = q["mean"] + q["sd"] * rng.standard_normal(settings["n_eval_samples"])
     curves = {f"grid_{k}": v for k, v in outputs_and_generator_gradients(model.network, objective, grid).items()}
     curves |= {f"q_{k}": v for k, v in outputs_and_generator_gradients(model.network, objective, q_samples).items()}
-    with open(f"{out_npz}.tmp", "wb") as handle:
-        np.savez(handle, grid=grid, q_samples=q_samples, **curves)
-    os.replace(f"{out_npz}.tmp", out_npz)
+    write_npz(out_npz, grid=grid, q_samples=q_samples, **curves)
     log.info("mean |generator gradient| at Q's samples: %s", {k: float(np.abs(v).mean()) for k, v in curves.items()
                                                               if k.startswith("q_grad")})
 
@@ -266,10 +244,10 @@ def _write_evaluations(run_dirs: list[str], build, evaluate, id_keys: tuple[str,
     """Rebuild each run's model from its status, load its weights, evaluate it; one tidy table, ids first."""
     frames = []
     for run_dir in run_dirs:
-        status = json.loads((Path(run_dir) / "status.json").read_text())
+        status = read_json(Path(run_dir) / "status.json", required=(*id_keys, "diverged"))
         model = build(status)
-        model.generator.load_weights(Path(run_dir) / "generator.weights.h5")
-        model.discriminator.load_weights(Path(run_dir) / "discriminator.weights.h5")
+        load_weights(model.generator, Path(run_dir) / "generator.weights.h5")
+        load_weights(model.discriminator, Path(run_dir) / "discriminator.weights.h5")
         frame = pd.DataFrame(evaluate(model, status))
         for key in reversed(id_keys):
             frame.insert(0, key, status[key])
@@ -277,8 +255,7 @@ def _write_evaluations(run_dirs: list[str], build, evaluate, id_keys: tuple[str,
         frames.append(frame)
         log.info("evaluated %s", run_dir)
     table = pd.concat(frames, ignore_index=True)
-    table.to_csv(f"{out_csv}.tmp", index=False, float_format="%.10g")
-    os.replace(f"{out_csv}.tmp", out_csv)
+    write_csv(out_csv, table, float_format="%.10g")
 
 
 def build_animation(config: dict, figure_id: str, inputs: dict, out_gif: str) -> None:

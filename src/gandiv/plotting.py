@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -13,6 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+
+from .results_io import atomic_write, write_csv, write_json  # noqa: E402
 
 NATS = "nats"
 PALETTE = "colorblind"
@@ -51,20 +49,12 @@ def contours(ax, density, bounds, color="white", levels=4, n: int = 200, **kwarg
 def write_outputs(fig, data: pd.DataFrame, verdict: dict, png: str, pdf: str, csv: str, verdict_json: str) -> None:
     """Write the figure, its numbers and its verdict; each file appears whole or not at all."""
     check_tidy(data)
-    for path in (png, pdf, csv, verdict_json):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    _atomic(png, lambda p: fig.savefig(p, format="png", dpi=150, metadata={"Software": None}))
-    _atomic(pdf, lambda p: fig.savefig(p, format="pdf", metadata={"CreationDate": None, "Creator": None,
-                                                                    "Producer": None}))
+    atomic_write(png, lambda p: fig.savefig(p, format="png", dpi=150, metadata={"Software": None}))
+    atomic_write(pdf, lambda p: fig.savefig(p, format="pdf", metadata={"CreationDate": None, "Creator": None,
+                                                                         "Producer": None}))
     plt.close(fig)
-    _atomic(csv, lambda p: data.to_csv(p, index=False, float_format="%.10g"))
-    _atomic(verdict_json, lambda p: Path(p).write_text(json.dumps(verdict, indent=2, default=float) + "\n"))
-
-
-def _atomic(path: str, write) -> None:
-    tmp = f"{path}.tmp"
-    write(tmp)
-    os.replace(tmp, path)
+    write_csv(csv, data, float_format="%.10g")
+    write_json(verdict_json, verdict, default=float)
 
 
 TIDY_COLUMNS = ("quantity", "value", "unit")  # further columns (exact, error) may stand beside value

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import html
-import json
 import math
 import platform
 import subprocess
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from gandiv.catalogue import Catalogue, load_catalogue
+from gandiv.results_io import CorruptResultError, read_csv, read_json
 
 __all__ = ["VERDICTS", "validate_verdict", "load_verdicts", "collect_header", "render_report"]
 
@@ -69,7 +68,7 @@ def load_verdicts(paths: Iterable[str | Path], catalogue: Catalogue | None = Non
     catalogue = catalogue or load_catalogue()
     out: dict[str, dict] = {}
     for path in paths:
-        record = validate_verdict(json.loads(Path(path).read_text(encoding="utf-8")), catalogue, str(path))
+        record = validate_verdict(read_json(path), catalogue, str(path))
         if record["id"] in out:
             raise ValueError(f"{path}: duplicate verdict for {record['id']!r}")
         out[record["id"]] = record
@@ -113,8 +112,7 @@ def collect_header(config_path: str | Path, benchmark_files: list[str | Path],
     spans = []
     for path in map(Path, benchmark_files):
         if path.is_file():
-            with open(path) as handle:
-                spans.append((path.stat().st_mtime, float(next(csv.DictReader(handle, delimiter="\t"))["s"])))
+            spans.append((path.stat().st_mtime, _benchmark_seconds(path)))
     return {
         "commit": commit,
         "config_path": str(config_path),
@@ -125,6 +123,15 @@ def collect_header(config_path: str | Path, benchmark_files: list[str | Path],
         "n_jobs": len(spans),
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def _benchmark_seconds(path: Path) -> float:
+    """The wall time `s` of the first record of a Snakemake benchmark file (tab-separated)."""
+    table = read_csv(path, required=("s",), sep="\t", dtype=str, keep_default_na=False)
+    try:
+        return float(table["s"].iloc[0])
+    except (IndexError, ValueError) as exc:
+        raise CorruptResultError(path, f"no wall time in column 's': {exc}") from exc
 
 
 def _fmt_value(value: object) -> str:

@@ -8,13 +8,17 @@ from scipy.special import expit
 from scipy.stats import norm
 
 from ..plotting import figure
+from ..results_io import read_npz
 from . import Context, FigureResult, verdict
 
 RULES = {"gan": ("minimax", "nonsaturating"), "wgan_gp": ("wgan",)}
 
 
 def wgan_critic(ctx: Context) -> FigureResult:
-    curves = {objective: np.load(ctx.inputs[objective]) for objective in RULES}
+    curves = {objective: read_npz(ctx.inputs[objective], required=("grid", "grid_output", "q_output",
+                                                                  *(f"{where}_grad_{rule}" for rule in rules
+                                                                    for where in ("grid", "q"))))
+              for objective, rules in RULES.items()}
     p, q = ctx.settings["p"], ctx.settings["q"]
     grid = curves["gan"]["grid"]
     fig, axes = figure(ncols=2, width=5.2, height=3.6)

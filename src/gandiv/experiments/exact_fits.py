@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
@@ -12,6 +10,7 @@ from .. import divergences as dv
 from ..families import Family, GaussianFamily
 from ..fitting import Objective, density_from_record, fit_problem, minimise_from, starting_points
 from ..plotting import NATS, contours, density_image, figure, long_table
+from ..results_io import read_json
 from . import Context, FigureResult, verdict
 
 MULTIMODAL_UNITS = {"start_mean_x1": "x units", "start_mean_x2": "x units", "mean_x1": "x units",
@@ -38,7 +37,7 @@ def mmd_fit(target, family: GaussianFamily, bandwidth: float, n_starts: int, see
 
 def iclr_fig1(ctx: Context) -> FigureResult:
     target = ctx.target(ctx.settings["target"])
-    records = {name: json.loads(open(ctx.inputs[name]).read()) for name, _ in FIT_PANELS}
+    records = {name: read_json(ctx.inputs[name], required=("minima",)) for name, _ in FIT_PANELS}
     fitted = {name: density_from_record(rec["minima"][0]) for name, rec in records.items()}
     family = GaussianFamily(2, Family(ctx.settings["family"]))
     bandwidth = ctx.settings["mmd_bandwidth"]

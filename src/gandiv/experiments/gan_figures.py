@@ -8,14 +8,16 @@ import seaborn as sns
 from scipy.stats import spearmanr
 
 from ..plotting import NATS, figure
+from ..results_io import read_csv
 from . import Context, FigureResult, verdict
 
 HEATMAPS = (("kl_pq", "exact", "exact KL[P||Q]"), ("kl_qp", "exact", "exact KL[Q||P]"),
             ("js_pi", "exact", "exact JS_pi"), ("js_pi", "discriminator", "JS_pi from the discriminator"))
+EVAL_COLUMNS = ("target", "generator", "rule", "pi", "seed", "diverged", "method", "quantity", "value")
 
 
 def gan_grid(ctx: Context) -> FigureResult:
-    table = pd.concat([pd.read_csv(path) for path in ctx.inputs.values()], ignore_index=True)
+    table = pd.concat([read_csv(path, required=EVAL_COLUMNS) for path in ctx.inputs.values()], ignore_index=True)
     data = table.assign(unit=np.where(table.quantity.str.startswith("sample_mean"), "x units", NATS))
     target, generator = ctx.settings["heatmap_target"], ctx.settings["heatmap_generator"]
     sub = data[(data.target == target) & (data.generator == generator) & ~data.diverged]

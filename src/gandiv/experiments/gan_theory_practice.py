@@ -14,7 +14,6 @@ Settings: target, generator (must be "gaussian"); kl_rule_theory also reads n_st
 
 from __future__ import annotations
 
-import json
 import re
 
 import matplotlib
@@ -27,9 +26,11 @@ from ..families import Family, GaussianFamily
 from ..fitting import Objective, fit, fit_problem
 from ..gan_theory import UpdateRule, optimal_logit
 from ..plotting import NATS, figure
+from ..results_io import read_csv, read_json, read_npz
 from ..stationary import stationary_points
 from . import Context, FigureResult, verdict
 
+EVAL_COLUMNS = ("target", "generator", "rule", "pi", "seed", "diverged", "method", "quantity", "value")
 RMSE_TOL = 0.2  # nats: the M-weighted RMSE under which the logit counts as the log density ratio
 BULK_FRACTION = 0.01  # "max error" is taken where m >= 1% of its maximum on the probe grid
 SHOWN_FRACTION = 1e-3  # curves of the error are drawn where m >= 0.1% of its maximum
@@ -75,7 +76,7 @@ def _check_settings(ctx: Context):
 
 def gan_parameters(ctx: Context) -> pd.DataFrame:
     """One row per trained run of the figure's target and generator: rule, pi, seed, diverged, mean, sd."""
-    table = pd.read_csv(ctx.inputs["eval"])
+    table = read_csv(ctx.inputs["eval"], required=EVAL_COLUMNS)
     table = table[(table.target == ctx.settings["target"]) & (table.generator == _generator(ctx))
                   & (table.method == "parameters")]
     if table.empty:
@@ -131,7 +132,8 @@ def density_ratio(ctx: Context) -> FigureResult:
     params = gan_parameters(ctx)
     runs = []
     for key in _snapshot_keys(ctx.inputs):
-        status = json.loads(open(ctx.inputs[key.replace("snapshots", "status")]).read())
+        status = read_json(ctx.inputs[key.replace("snapshots", "status")],
+                           required=("rule", "pi", "seed", "diverged"))
         if status.get("target", ctx.settings["target"]) != ctx.settings["target"] or \
                 status.get("generator", _generator(ctx)) != _generator(ctx):
             continue
@@ -139,9 +141,9 @@ def density_ratio(ctx: Context) -> FigureResult:
         match = params[(params.rule == rule) & np.isclose(params.pi, pi) & (params.seed == seed)]
         if len(match) != 1:
             raise ValueError(f"{len(match)} parameter rows in the eval CSV for rule={rule} pi={pi} seed={seed}")
-        with np.load(ctx.inputs[key]) as snap:
-            x = np.asarray(snap["probe_points"], dtype=float).reshape(len(snap["probe_points"]), -1)[:, 0]
-            logit = np.asarray(snap["probe_logits"], dtype=float)[-1]
+        snap = read_npz(ctx.inputs[key], required=("probe_points", "probe_logits"))
+        x = np.asarray(snap["probe_points"], dtype=float).reshape(len(snap["probe_points"]), -1)[:, 0]
+        logit = np.asarray(snap["probe_logits"], dtype=float)[-1]
         row = match.iloc[0]
         res = _ratio_errors(target, x, logit, float(row["mean"]), float(row["sd"]), pi)
         runs.append({"rule": rule, "pi": float(row["pi"]), "seed": seed, "diverged": bool(status["diverged"]),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 
@@ -12,6 +10,7 @@ from ..densities import gaussian
 from ..families import Family, GaussianFamily
 from ..fitting import Objective, fit, fit_problem
 from ..plotting import NATS, contours, density_image, figure, long_table
+from ..results_io import read_csv, read_json
 from . import Context, FigureResult, verdict
 
 LIMIT_PAIR = (gaussian(0.0, 1.0), gaussian(1.0, 1.5**2))  # the pair named in FIGURES.md
@@ -28,8 +27,8 @@ def jspi_interpolation(ctx: Context) -> FigureResult:
     tables, numbers, jumps, end_errors, gan_gaps = [], [], [], [], []
     for row, name in zip(axes, targets):
         target = ctx.target(name)
-        path = pd.read_csv(ctx.inputs[f"{name}_path"])
-        summary = json.loads(open(ctx.inputs[f"{name}_summary"]).read())
+        path = read_csv(ctx.inputs[f"{name}_path"], required=("pi", "is_global"))
+        summary = read_json(ctx.inputs[f"{name}_summary"], required=("kl_pq", "kl_qp", "crossings"))
         tables.append(path)
         best = path[path.is_global].sort_values("pi")
         kl_pq, kl_qp = summary["kl_pq"], summary["kl_qp"]
@@ -218,7 +217,7 @@ def jspi_limits(ctx: Context) -> FigureResult:
 
 def gan_gaussians(eval_csv: str, rule: str) -> pd.DataFrame:
     """Trained Gaussian generators of one rule: per pi the seed-mean and spread of mean and sd."""
-    table = pd.read_csv(eval_csv)
+    table = read_csv(eval_csv, required=("rule", "pi", "seed", "diverged", "method", "quantity", "value"))
     params = table[(table.method == "parameters") & (table.rule == rule) & ~table.diverged]
     wide = params.pivot_table(index=["pi", "seed"], columns="quantity", values="value").reset_index()
     wide["sd"] = np.sqrt(wide["generator_cov_00"])
@@ -233,7 +232,7 @@ def _distance(mean, sd, optimum) -> float:
 
 def jspi_convention(ctx: Context) -> FigureResult:
     """Does a small share pi of real samples give the ML-like or the KL[Q||P]-like generator?"""
-    summary = json.loads(open(ctx.inputs["summary"]).read())
+    summary = read_json(ctx.inputs["summary"], required=("kl_pq", "kl_qp"))
     rule = ctx.settings["rule"]
     gans = gan_gaussians(ctx.inputs["eval"], rule)
     rows, labels = [], []

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
 from .. import scheduled_sampling as ss
 from ..plotting import NATS, TIDY_COLUMNS, figure
+from ..results_io import read_json
 from . import Context, FigureResult, verdict
 
 
@@ -107,8 +106,7 @@ def load_trained(inputs: dict) -> list[dict]:
     """The trained pair models' records (tables.json of every `ss_train` job)."""
     runs = []
     for key in sorted((k for k in inputs if k.startswith("run_")), key=lambda k: int(k.split("_")[1])):
-        with open(inputs[key]) as handle:
-            runs.append(json.load(handle))
+        runs.append(read_json(inputs[key], required=("joint", "schedule", "seed", "final_epsilon", "q1", "q2_given_1")))
     return runs
 
 

@@ -9,10 +9,7 @@ finite differences.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,6 +21,7 @@ from scipy.interpolate import RegularGridInterpolator
 from ..gan_theory import UpdateRule, generator_loss_grad
 from ..knn import knn_kl
 from ..plotting import NATS, figure, set_style
+from ..results_io import atomic_write, read_csv, read_json, read_npz
 from . import Context, FigureResult, verdict
 
 FIGURE_ID = "swissroll-kl"
@@ -75,16 +73,16 @@ def descent_field(logits: np.ndarray, xs: np.ndarray, ys: np.ndarray, rule: str)
 
 def load_run(ctx: Context) -> Run:
     """Snapshots and status of the run named by ctx.settings; raises if the files belong to another run."""
-    status = json.loads(Path(ctx.inputs["status"]).read_text())
+    status = read_json(ctx.inputs["status"], required=("target", "generator", "rule", "pi", "seed"))
     s = ctx.settings
     for key in ("target", "generator", "rule", "seed"):
         if str(status[key]) != str(s[key]):
             raise ValueError(f"status {key}={status[key]!r} but the figure asks for {s[key]!r}")
     if not np.isclose(float(status["pi"]), float(s["pi"])):
         raise ValueError(f"status pi={status['pi']} but the figure asks for {s['pi']}")
-    with np.load(ctx.inputs["snapshots"]) as npz:
-        steps, samples = npz["steps"], npz["samples"].astype(float)
-        points, logits = npz["probe_points"], npz["probe_logits"]
+    npz = read_npz(ctx.inputs["snapshots"], required=("steps", "samples", "probe_points", "probe_logits"))
+    steps, samples = npz["steps"], npz["samples"].astype(float)
+    points, logits = npz["probe_points"], npz["probe_logits"]
     if not (len(steps) == len(samples) == len(logits)) or samples.ndim != 3 or samples.shape[2] != 2:
         raise ValueError(f"snapshots disagree: steps {steps.shape}, samples {samples.shape}, logits {logits.shape}")
     xs, ys = probe_grid(points)
@@ -136,7 +134,8 @@ def _snapshot_rows(run: Run, target, ref: dict, rule: str, knn_k: int) -> list[d
 
 def _eval_rows(ctx: Context, step: int) -> list[dict]:
     """End-of-run divergences of this run from the evaluation CSV (fresh samples)."""
-    table = pd.read_csv(ctx.inputs["eval"])
+    table = read_csv(ctx.inputs["eval"], required=("target", "generator", "rule", "pi", "seed", "method", "quantity",
+                                                   "value"))
     s = ctx.settings
     mine = table[(table.target.astype(str) == str(s["target"])) & (table.generator.astype(str) == str(s["generator"]))
                  & (table.rule.astype(str) == str(s["rule"])) & np.isclose(table.pi.astype(float), float(s["pi"]))
@@ -345,7 +344,6 @@ def swissroll_animation(ctx: Context, out_gif: str) -> None:
         fig.canvas.draw()
         frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
     durations = [400] * (len(frames) - 1) + [1500]  # hold the last frame
-    Path(out_gif).parent.mkdir(parents=True, exist_ok=True)
-    tmp = f"{out_gif}.tmp"
-    iio.imwrite(tmp, np.stack(frames), extension=".gif", plugin="pillow", duration=durations, loop=0)
-    os.replace(tmp, out_gif)
+    movie = np.stack(frames)
+    atomic_write(out_gif, lambda tmp: iio.imwrite(tmp, movie, extension=".gif", plugin="pillow", duration=durations,
+                                                  loop=0))

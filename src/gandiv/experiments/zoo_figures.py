@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
 from ..plotting import NATS, set_style
+from ..results_io import read_csv, read_json, read_npz
 from . import Context, FigureResult, verdict
 
 SN_BOUND = 1.05  # the catalogue's bound on sigma_max under spectral normalisation (one power iteration per call)
 GROWTH = 1.5  # sigma_max growing by at least this factor over training counts as growing
 UNITS = {"modes_covered": "modes", "high_quality_share": "share", "kl_pq": NATS, "kl_qp": NATS, "js": NATS,
          "critic_gap": "x units", "lsgan_scores_clipped_share": "share"}
+EVAL_COLUMNS = ("target", "generator", "rule", "discriminator", "seed", "method", "quantity", "value")
 
 
 def _label(rule: str, discriminator: str) -> str:
@@ -26,8 +26,9 @@ def _runs(ctx: Context) -> list[dict]:
     """Every zoo run's status with its snapshots (samples and singular values through training)."""
     runs = []
     for key in sorted(k for k in ctx.inputs if k.startswith("status_")):
-        status = json.loads(open(ctx.inputs[key]).read())
-        snapshots = np.load(ctx.inputs[f"snapshots_{key.removeprefix('status_')}"])
+        status = read_json(ctx.inputs[key], required=("target", "generator", "rule", "discriminator", "seed"))
+        snapshots = read_npz(ctx.inputs[f"snapshots_{key.removeprefix('status_')}"],
+                             required=("steps", "samples", "singular_values"))
         runs.append(status | {"steps": snapshots["steps"], "samples": snapshots["samples"],
                               "singular_values": snapshots["singular_values"]})
     return runs
@@ -55,8 +56,8 @@ def _winner(stats: pd.DataFrame) -> tuple[str | None, float, float]:
 
 def objectives_zoo(ctx: Context) -> FigureResult:
     density_targets = ctx.settings["density_runs"]["targets"]
-    evaluation = pd.concat([pd.read_csv(ctx.inputs[f"eval_{t}"]) for t in ctx.settings["targets"] + density_targets],
-                           ignore_index=True)
+    evaluation = pd.concat([read_csv(ctx.inputs[f"eval_{t}"], required=EVAL_COLUMNS)
+                            for t in ctx.settings["targets"] + density_targets], ignore_index=True)
     evaluation["variant"] = [_label(r, d) for r, d in zip(evaluation.rule, evaluation.discriminator)]
     runs = _runs(ctx)
     targets, variants = ctx.settings["targets"], list(dict.fromkeys(evaluation.variant))
