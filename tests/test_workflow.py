@@ -100,3 +100,23 @@ def test_exact_fit_job_is_deterministic(tmp_path):
     for out in outputs:
         fit_exact(config, "bimodal_1d", "isotropic", "js", str(out))
     assert outputs[0].read_bytes() == outputs[1].read_bytes()
+
+
+@pytest.mark.slow
+def test_a_deleted_weights_file_is_retrained_not_an_evaluation_failure(smoke_run):
+    # gan_evaluate reads the weights: they are declared inputs, so losing one replans its training.
+    import shutil
+
+    run = smoke_run / "results" / "gan" / "bimodal_1d" / "gaussian" / "minimax" / "pi0.2" / "seed0"
+    weights = run / "generator.weights.h5"
+    backup = smoke_run / "generator.weights.h5.bak"
+    shutil.copy2(weights, backup)
+    weights.unlink()
+    try:
+        result = snakemake("-n", "--cores", "1", "--configfile", str(REPO / "config" / "smoke.yaml"), cwd=smoke_run)
+        out = result.stdout + result.stderr
+        assert result.returncode == 0, out[-3000:]
+        assert "gan_train" in out and "pi0.2" in out and "gan_evaluate" in out
+    finally:
+        shutil.copy2(backup, weights)  # same bytes and mtime: the run is whole again
+        backup.unlink()

@@ -201,7 +201,7 @@ def test_the_figure_builds_from_mode_and_density_runs(tmp_path):
                                      "error": np.nan} for q in ("kl_pq", "kl_qp", "js")]
                     rows.append(base | {"quantity": "kl_pq", "method": "knn", "value": 0.4 + seed, "exact": 0.3 + seed,
                                         "error": 0.1})
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows).assign(exact_error=0.0, note="")  # columns every evaluation table has
     for target in ("ring8", "bimodal_1d"):
         table[table.target == target].to_csv(tmp_path / f"eval_{target}.csv", index=False)
         inputs[f"eval_{target}"] = str(tmp_path / f"eval_{target}.csv")

@@ -215,7 +215,8 @@ def check_bounds(quantity: str, value: float, error: float, pi: float | None = N
                               f"its estimated error {error:.2g}: the integral is not resolved")
 
 
-def _log_density_in_chunks(density, points: np.ndarray) -> np.ndarray:
+def log_density(density, points: np.ndarray) -> np.ndarray:
+    """density.log_prob at points (n, d), in batches of LOG_CHUNK points to bound memory on large grids."""
     return np.concatenate([density.log_prob(points[i:i + LOG_CHUNK]) for i in range(0, len(points), LOG_CHUNK)])
 
 
@@ -270,7 +271,7 @@ def certified_divergences(p: GaussianMixture, q: GaussianMixture, quantities=("k
         out |= {k: Certified(kl_gaussians(*((p, q) if k == "kl_pq" else (q, p))), 0.0, "closed form")
                 for k in quantities if k in ("kl_pq", "kl_qp")}
     rest = [k for k in quantities if k not in out and k != "tv"]
-    log_p, log_q = (lambda x: _log_density_in_chunks(p, x)), (lambda x: _log_density_in_chunks(q, x))
+    log_p, log_q = (lambda x: log_density(p, x)), (lambda x: log_density(q, x))
     if rest:
         grid = grid_for(p, q, points_per_sd=points_per_sd, halfwidth_sd=halfwidth_sd)
         out |= certified_on_grids(log_p, log_q, grid, refined_grid(grid, p, q, halfwidth_sd=halfwidth_sd), rest, pi,

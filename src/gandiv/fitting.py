@@ -15,7 +15,8 @@ from scipy.optimize import minimize
 
 from .densities import GaussianMixture, gaussian
 from .families import GaussianFamily
-from .quadrature import Grid, grid_for
+from .divergences import EXACT_TOL, check_bounds, log_density
+from .quadrature import Grid, QuadratureError, grid_for, refined_grid
 
 
 TINY = np.finfo(float).tiny
@@ -176,13 +177,33 @@ def fit(
     return FitResult(problem, sorted(found, key=lambda m: m.value))
 
 
+def value_error(problem: FitProblem, theta: np.ndarray, value: float, tol: float = EXACT_TOL) -> float:
+    """Estimated error (nats) of the objective `value` at `theta`: its change on a refined grid.
+
+    The refined grid halves the spacing and reaches past both P and this Q (see
+    quadrature.refined_grid). Raises QuadratureError if the error exceeds tol * max(1, |value|)
+    or the value breaks its theoretical bounds: the minimum is then not an exact value.
+    """
+    q = problem.family.density(theta)
+    fine = refined_grid(problem.grid, problem.target, q)
+    f, _ = integrand_and_sensitivity(problem.objective, log_density(problem.target, fine.points),
+                                     log_density(q, fine.points), problem.pi)
+    error = abs(fine.integrate(f) - value)
+    if not error <= tol * max(1.0, abs(value)):
+        raise QuadratureError(f"{problem.objective.value} = {value:.8g} at the minimum changes by {error:.2g} on a "
+                              f"refined grid (tolerance {tol:g} x max(1, |value|))")
+    check_bounds(problem.objective.value, value, error, problem.pi)
+    return error
+
+
 def to_record(result: FitResult, target_name: str) -> dict:
-    """JSON-able description of a fit: every local minimum, with mean, covariance and value."""
+    """JSON-able description of a fit: every local minimum, with mean, covariance, value and its error estimate."""
     family = result.problem.family
     minima = []
     for rank, m in enumerate(result.minima):
         density = family.density(m.theta)
-        minima.append({"rank": rank, "is_global": rank == 0, "value": m.value, "theta": m.theta.tolist(),
+        minima.append({"rank": rank, "is_global": rank == 0, "value": m.value,
+                       "value_error": value_error(result.problem, m.theta, m.value), "theta": m.theta.tolist(),
                        "mean": density.means[0].tolist(), "covariance": density.covariances[0].tolist(),
                        "n_starts": m.n_starts, "grad_norm": m.grad_norm})
     return {"target": target_name, "family": family.kind.value, "dim": family.dim,

@@ -17,7 +17,7 @@ from scipy.optimize import brentq
 
 from .densities import GaussianMixture
 from .families import GaussianFamily
-from .fitting import LocalMinimum, Objective, fit, fit_problem, minimise_from, same_minimum
+from .fitting import LocalMinimum, Objective, fit, fit_problem, minimise_from, same_minimum, value_error
 
 
 @dataclass(frozen=True)
@@ -83,14 +83,18 @@ def find_crossings(target, family, pis, minima, max_iter=1000, quad=None, tol=1e
     return crossings
 
 
-def path_table(target_name: str, family: GaussianFamily, minima: dict[float, list]) -> pd.DataFrame:
-    """Tidy table: one row per (pi, local minimum) with mean, scale, value and whether it is global."""
+def path_table(target: GaussianMixture, target_name: str, family: GaussianFamily, minima: dict[float, list],
+               quad: dict | None = None) -> pd.DataFrame:
+    """Tidy table: one row per (pi, local minimum) with mean, scale, value, its error estimate and whether it is
+    global."""
     rows = []
     for pi, found in minima.items():
+        problem = _problem(target, family, pi, quad or {})
         for rank, m in enumerate(found):
             density = family.density(m.theta)
             row = {"target": target_name, "pi": pi, "rank": rank, "is_global": rank == 0,
-                   "js_pi": m.value, "grad_norm": m.grad_norm, "n_starts": m.n_starts,
+                   "js_pi": m.value, "js_pi_error": value_error(problem, m.theta, m.value),
+                   "grad_norm": m.grad_norm, "n_starts": m.n_starts,
                    "scale": float(np.sqrt(np.trace(density.covariances[0]) / family.dim))}
             for i, v in enumerate(density.means[0]):
                 row[f"mean_{i}"] = float(v)
@@ -106,12 +110,13 @@ def run_path(target: GaussianMixture, target_name: str, family: GaussianFamily, 
     crossings = find_crossings(target, family, pis, minima, max_iter, quad)
     optima = {}
     for objective in (Objective.KL_PQ, Objective.KL_QP):
-        best = fit(fit_problem(target, family, objective, **quad), n_starts, seed, max_iter).best
+        problem = fit_problem(target, family, objective, **quad)
+        best = fit(problem, n_starts, seed, max_iter).best
         density = family.density(best.theta)
-        optima[objective.value] = {"value": best.value,
+        optima[objective.value] = {"value": best.value, "value_error": value_error(problem, best.theta, best.value),
                                    "scale": float(np.sqrt(np.trace(density.covariances[0]) / family.dim)),
                                    **{f"mean_{i}": float(v) for i, v in enumerate(density.means[0])}}
     summary = {"target": target_name, "family": family.kind.value, **optima,
                "crossings": [{"pi": c.pi, "jump": c.jump, "mean_before": c.theta_before[: family.dim].tolist(),
                               "mean_after": c.theta_after[: family.dim].tolist()} for c in crossings]}
-    return path_table(target_name, family, minima), summary
+    return path_table(target, target_name, family, minima, quad), summary

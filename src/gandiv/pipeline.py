@@ -24,6 +24,7 @@ from .families import Family, GaussianFamily
 from .fitting import Objective, fit, fit_problem, to_record
 from .jspi_path import run_path
 from .plotting import write_outputs
+from .quadrature import QuadratureError
 from .report import collect_header, load_verdicts, render_report
 from .results_io import load_weights, read_json, save_weights, write_csv, write_json, write_npz, write_text
 
@@ -67,8 +68,24 @@ def _quadrature(config: dict) -> dict:
     return {"points_per_sd": exact["quadrature_points_per_sd"], "halfwidth_sd": exact["quadrature_halfwidth_sd"]}
 
 
+@contextlib.contextmanager
+def configured_target(target_name: str):
+    """Turn a QuadratureError on a configured target into a message naming the target and the keys to change."""
+    try:
+        yield
+    except QuadratureError as error:
+        raise QuadratureError(
+            f"target {target_name!r}: its exact values cannot be certified ({error}); change config key "
+            f"'targets.{target_name}' or 'exact.quadrature_points_per_sd' / 'exact.quadrature_halfwidth_sd'") from None
+
+
 def fit_exact(config: dict, target_name: str, family_name: str, objective_name: str, out_json: str) -> None:
-    """Multi-start exact fit of one Gaussian family to one target by one divergence."""
+    """Multi-start exact fit of one Gaussian family to one target by one divergence (each minimum certified)."""
+    with configured_target(target_name):
+        _fit_exact(config, target_name, family_name, objective_name, out_json)
+
+
+def _fit_exact(config: dict, target_name: str, family_name: str, objective_name: str, out_json: str) -> None:
     target = target_from_config(config["targets"][target_name])
     family = GaussianFamily(target.dim, Family(family_name))
     objective, pi = FIT_OBJECTIVES[objective_name]
@@ -84,6 +101,11 @@ def fit_exact(config: dict, target_name: str, family_name: str, objective_name: 
 
 def jspi_path(config: dict, target_name: str, family_name: str, out_csv: str, out_json: str) -> None:
     """Sweep pi for one target: every local minimum of JS_pi, the jumps of the global one, both KL optima."""
+    with configured_target(target_name):
+        _jspi_path(config, target_name, family_name, out_csv, out_json)
+
+
+def _jspi_path(config: dict, target_name: str, family_name: str, out_csv: str, out_json: str) -> None:
     target = target_from_config(config["targets"][target_name])
     family = GaussianFamily(target.dim, Family(family_name))
     exact = config["exact"]

@@ -33,6 +33,10 @@ rule gan_train:
 rule gan_evaluate:
     input:
         statuses=lambda w: [f"{run_dir(run)}/status.json" for run in gan_runs(w.target, w.generator)],
+        generators=lambda w: [f"{run_dir(run)}/generator.weights.h5" for run in gan_runs(w.target, w.generator)],
+        discriminators=lambda w: [
+            f"{run_dir(run)}/discriminator.weights.h5" for run in gan_runs(w.target, w.generator)
+        ],
     output:
         table="results/gan_eval/{target}/{generator}.csv",
     params:
@@ -81,6 +85,12 @@ rule zoo_train:
 rule zoo_evaluate:
     input:
         statuses=lambda w: [f"{ZOO_RUN.format(**run)}/status.json" for run in zoo_training_runs(w.target)],
+        generators=lambda w: [
+            f"{ZOO_RUN.format(**run)}/generator.weights.h5" for run in zoo_training_runs(w.target)
+        ],
+        discriminators=lambda w: [
+            f"{ZOO_RUN.format(**run)}/discriminator.weights.h5" for run in zoo_training_runs(w.target)
+        ],
     output:
         table="results/objectives_zoo/{target}/evaluation.csv",
     params:

@@ -8,21 +8,21 @@ from scipy.optimize import minimize
 
 from .. import divergences as dv
 from ..families import Family, GaussianFamily
-from ..fitting import Objective, density_from_record, fit_problem, minimise_from, starting_points
+from ..fitting import Objective, density_from_record, fit_problem, minimise_from, starting_points, value_error
 from ..plotting import NATS, contours, density_image, figure, long_table
 from ..results_io import read_json
 from . import Context, FigureResult, verdict
 
 MULTIMODAL_UNITS = {"start_mean_x1": "x units", "start_mean_x2": "x units", "mean_x1": "x units",
                     "mean_x2": "x units", "cov_11": "x units^2", "cov_12": "x units^2", "cov_22": "x units^2",
-                    "divergence": NATS, "grad_norm": "nats per parameter"}
+                    "divergence": NATS, "divergence_error": NATS, "grad_norm": "nats per parameter"}
 ICLR_AREA = np.array([[-5.0, 7.0], [-5.0, 7.0]])
 FIT_PANELS = (("kl_pq", "B: KL[P||Q] (max. likelihood)"), ("js", "C: JS[P||Q]"), ("kl_qp", "D: KL[Q||P]"))
 
 
 def _divergence_row(p, q) -> dict:
-    """All three divergences of a fitted Q, on a grid chosen from both densities."""
-    return {"kl_pq": dv.kl_pq(p, q), "js": dv.js(p, q), "kl_qp": dv.kl_qp(p, q)}
+    """All three divergences of a fitted Q, certified on a grid chosen from both densities: {name: Certified}."""
+    return dv.certified_divergences(p, q, ("kl_pq", "js", "kl_qp"))
 
 
 def mmd_fit(target, family: GaussianFamily, bandwidth: float, n_starts: int, seed: int, quadrature: dict):
@@ -61,12 +61,14 @@ def iclr_fig1(ctx: Context) -> FigureResult:
     rows = []
     for name, q in fitted.items():
         params = {"mean_x1": q.means[0, 0], "mean_x2": q.means[0, 1], "sd": np.sqrt(q.covariances[0, 0, 0])}
-        values = _divergence_row(target, q) | {"mmd": dv.mmd(target, q, bandwidth)}
+        exact = _divergence_row(target, q) | {"mmd": dv.Certified(dv.mmd(target, q, bandwidth), 0.0, "closed form")}
+        values = {key: c.value for key, c in exact.items()}
         if name in records:
             values["local minima found"] = len(records[name]["minima"])
         for key, value in (params | values).items():
             unit = "x units" if key in params else NATS if key in ("kl_pq", "js", "kl_qp") else ""
-            rows.append({"fit": name, "quantity": key, "value": value, "unit": unit})
+            rows.append({"fit": name, "quantity": key, "value": value, "unit": unit,
+                         "exact_error": exact[key].error if key in exact else np.nan})
     data = pd.DataFrame(rows)
 
     def theta(q):
@@ -113,7 +115,8 @@ def kl_vs_rkl_multimodal(ctx: Context) -> FigureResult:
                          "start_mean_x1": theta0[0], "start_mean_x2": theta0[1], "mean_x1": q.means[0, 0],
                          "mean_x2": q.means[0, 1], "cov_11": q.covariances[0, 0, 0],
                          "cov_12": q.covariances[0, 0, 1], "cov_22": q.covariances[0, 1, 1],
-                         "divergence": value, "grad_norm": grad_norm})
+                         "divergence": value, "divergence_error": value_error(problem, theta, value),
+                         "grad_norm": grad_norm})
     wide = pd.DataFrame(rows)
     data = long_table(wide, ["objective", "start", "mode"], MULTIMODAL_UNITS)
     bounds = target.bounds(3.0)

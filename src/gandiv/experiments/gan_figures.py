@@ -13,7 +13,8 @@ from . import Context, FigureResult, verdict
 
 HEATMAPS = (("kl_pq", "exact", "exact KL[P||Q]"), ("kl_qp", "exact", "exact KL[Q||P]"),
             ("js_pi", "exact", "exact JS_pi"), ("js_pi", "discriminator", "JS_pi from the discriminator"))
-EVAL_COLUMNS = ("target", "generator", "rule", "pi", "seed", "diverged", "method", "quantity", "value")
+EVAL_COLUMNS = ("target", "generator", "rule", "pi", "seed", "diverged", "method", "quantity", "value", "exact_error",
+                "note")
 
 
 def gan_grid(ctx: Context) -> FigureResult:
@@ -61,5 +62,5 @@ def gan_grid(ctx: Context) -> FigureResult:
                f"{'follow' if status == 'reproduced' else 'only partly follow' if status == 'partly' else 'do not follow'}"
                f" the note's prediction (KL[P||Q] rising and KL[Q||P] falling as pi grows).")
     columns = ["target", "generator", "rule", "pi", "seed", "diverged", "method", "quantity", "value", "unit",
-               "exact", "error"]
+               "exact", "error", "exact_error", "note"]
     return FigureResult(fig, data[columns], verdict("gan-grid", status, summary, numbers))

@@ -149,22 +149,28 @@ def jspi_limits(ctx: Context) -> FigureResult:
              f"{ctx.settings['mixture_target']} vs N(0,1)": (ctx.target(ctx.settings["mixture_target"]),
                                                               gaussian(0.0, 1.0))}
     rows = []
-    for pair, (p, q) in pairs.items():
+    for pair, (p, q) in pairs.items():  # exact_error: each certified value's error estimate, propagated
         closed = dv.kl_gaussians(p, q) if p.n_components == 1 else None
-        kl_pq, kl_qp = dv.kl_pq(p, q), dv.kl_qp(p, q)
+        kl = dv.certified_divergences(p, q, ("kl_pq", "kl_qp"))
+        kl_pq, kl_qp = kl["kl_pq"], kl["kl_qp"]
         for pi in pis:
-            js_low, js_high = dv.js_pi(p, q, pi), dv.js_pi(p, q, 1.0 - pi)
+            low, high = (dv.certified_divergences(p, q, ("js_pi",), pi=x)["js_pi"] for x in (pi, 1.0 - pi))
+            swapped = dv.certified_divergences(q, p, ("js_pi",), pi=1.0 - pi)["js_pi"]
             rows += [
-                {"pair": pair, "pi": pi, "quantity": "|JS_pi/pi - KL[P||Q]|", "value": abs(js_low / pi - kl_pq)},
-                {"pair": pair, "pi": pi, "quantity": "|JS_(1-pi)/pi - KL[Q||P]|", "value": abs(js_high / pi - kl_qp)},
+                {"pair": pair, "pi": pi, "quantity": "|JS_pi/pi - KL[P||Q]|", "value": abs(low.value / pi - kl_pq.value),
+                 "exact_error": low.error / pi + kl_pq.error},
+                {"pair": pair, "pi": pi, "quantity": "|JS_(1-pi)/pi - KL[Q||P]|",
+                 "value": abs(high.value / pi - kl_qp.value), "exact_error": high.error / pi + kl_qp.error},
                 {"pair": pair, "pi": pi, "quantity": "|JS_pi[P||Q] - JS_(1-pi)[Q||P]|",
-                 "value": abs(js_low - dv.js_pi(q, p, 1.0 - pi))},
-                {"pair": pair, "pi": pi, "quantity": "JS_pi / H(pi)", "value": js_low / dv.binary_entropy(pi)},
+                 "value": abs(low.value - swapped.value), "exact_error": low.error + swapped.error},
+                {"pair": pair, "pi": pi, "quantity": "JS_pi / H(pi)", "value": low.value / dv.binary_entropy(pi),
+                 "exact_error": low.error / dv.binary_entropy(pi)},
             ]
-        rows += [{"pair": pair, "pi": np.nan, "quantity": "KL[P||Q]", "value": kl_pq},
-                 {"pair": pair, "pi": np.nan, "quantity": "KL[Q||P]", "value": kl_qp}]
+        rows += [{"pair": pair, "pi": np.nan, "quantity": "KL[P||Q]", "value": kl_pq.value, "exact_error": kl_pq.error},
+                 {"pair": pair, "pi": np.nan, "quantity": "KL[Q||P]", "value": kl_qp.value, "exact_error": kl_qp.error}]
         if closed is not None:
-            rows.append({"pair": pair, "pi": np.nan, "quantity": "KL[P||Q] closed form", "value": closed})
+            rows.append({"pair": pair, "pi": np.nan, "quantity": "KL[P||Q] closed form", "value": closed,
+                         "exact_error": 0.0})
     data = pd.DataFrame(rows).assign(unit=NATS)
 
     fig, axes = figure(ncols=2, width=5.0, height=3.8)

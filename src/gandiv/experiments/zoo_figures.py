@@ -15,7 +15,8 @@ SN_BOUND = 1.05  # the catalogue's bound on sigma_max under spectral normalisati
 GROWTH = 1.5  # sigma_max growing by at least this factor over training counts as growing
 UNITS = {"modes_covered": "modes", "high_quality_share": "share", "kl_pq": NATS, "kl_qp": NATS, "js": NATS,
          "critic_gap": "x units", "lsgan_scores_clipped_share": "share"}
-EVAL_COLUMNS = ("target", "generator", "rule", "discriminator", "seed", "method", "quantity", "value")
+EVAL_COLUMNS = ("target", "generator", "rule", "discriminator", "seed", "method", "quantity", "value", "exact_error",
+                "note")
 
 
 def _label(rule: str, discriminator: str) -> str:
@@ -121,14 +122,15 @@ def objectives_zoo(ctx: Context) -> FigureResult:
 
     rows = [{"target": e.target, "generator": e.generator, "rule": e.rule, "discriminator": e.discriminator,
              "seed": e.seed, "step": np.nan, "layer": np.nan, "method": e.method, "quantity": e.quantity,
-             "value": e.value, "unit": UNITS.get(e.quantity, ""), "exact": e.exact, "error": e.error}
+             "value": e.value, "unit": UNITS.get(e.quantity, ""), "exact": e.exact, "error": e.error,
+             "exact_error": e.exact_error, "note": e.note}
             for e in evaluation.itertuples()]
     for run in runs:
         for step, values in zip(run["steps"], run["singular_values"]):
             rows += [{"target": run["target"], "generator": run["generator"], "rule": run["rule"],
                       "discriminator": run["discriminator"], "seed": run["seed"], "step": int(step), "layer": layer,
                       "method": "weights", "quantity": "largest singular value", "value": float(v), "unit": "",
-                      "exact": np.nan, "error": np.nan}
+                      "exact": np.nan, "error": np.nan, "exact_error": np.nan, "note": ""}
                      for layer, v in enumerate(values)]
     data = pd.DataFrame(rows)
     status, summary, numbers = _judge(evaluation[evaluation.target.isin(targets)], mode_runs, targets)
