@@ -18,6 +18,7 @@ import pandas as pd
 
 from .catalogue import load_catalogue
 from .config import pi_grid
+from .config_view import ConfigView, record_reads
 from .densities import target_from_config
 from .experiments import Context, builders
 from .families import Family, GaussianFamily
@@ -61,6 +62,20 @@ def job_log(path: str | None):
             sys.stderr.flush()
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
+
+
+@contextlib.contextmanager
+def snakemake_job(smk):
+    """Run a Snakemake job's body: its log (see `job_log`) and the config its rule declared, as a ConfigView.
+
+    The rule passes `params.job = {"config_keys": [...], "config": {...}}` (workflow/rules/common.smk,
+    `declared`); reading any other key raises UndeclaredConfigKey. What the job read is recorded
+    for the workflow test when $GANDIV_RECORD_CONFIG_READS names a folder.
+    """
+    view = ConfigView(smk.params.job["config"], smk.params.job["config_keys"])
+    with job_log(smk.log[0]):
+        yield view
+    record_reads(view, f"{smk.rule}:{list(smk.output)[0]}")
 
 
 def _quadrature(config: dict) -> dict:
@@ -128,14 +143,13 @@ def build_figure(config: dict, figure_id: str, inputs: dict, outputs: dict) -> N
                   outputs["verdict"])
 
 
-def build_report(config_path: str, verdict_paths: list[str], figure_dir: str, benchmark_files: list[str],
+def build_report(config, config_path: str, verdict_paths: list[str], figure_dir: str, benchmark_files: list[str],
                  out_html: str) -> None:
-    """Render the self-contained HTML report over the whole catalogue."""
+    """Render the self-contained HTML report over the whole catalogue; `config` is the validated config it hashes."""
     catalogue = load_catalogue()
     verdicts = load_verdicts(verdict_paths, catalogue)
-    html = render_report(catalogue, verdicts, Path(figure_dir), collect_header(config_path, benchmark_files))
-    write_text(out_html, html)
-
+    header = collect_header(config_path, benchmark_files, config=config.to_dict())
+    write_text(out_html, render_report(catalogue, verdicts, Path(figure_dir), header))
 
 
 def train_gan_job(config: dict, target_name: str, generator: str, rule: str, pi: float, seed: int, threads: int,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import html
 import math
 import platform
@@ -95,8 +96,11 @@ def _version(names: tuple[str, ...]) -> str:
 
 
 def collect_header(config_path: str | Path, benchmark_files: list[str | Path],
-                   repo_dir: str | Path | None = None) -> dict:
+                   repo_dir: str | Path | None = None, config: dict | None = None) -> dict:
     """Provenance for the report: git commit, config sha256, package versions and the build's time.
+
+    The sha256 is of the validated `config` (defaults filled) as canonical JSON when it is given,
+    else of the config file's bytes.
 
     From Snakemake's per-job benchmark files of this build's jobs (each written when its job
     ends, with the job's wall time `s`): runtime_s is the wall time they span, job_seconds their
@@ -116,7 +120,8 @@ def collect_header(config_path: str | Path, benchmark_files: list[str | Path],
     return {
         "commit": commit,
         "config_path": str(config_path),
-        "config_sha256": hashlib.sha256(config_path.read_bytes()).hexdigest(),
+        "config_sha256": hashlib.sha256(config_path.read_bytes() if config is None else json.dumps(
+            config, sort_keys=True).encode()).hexdigest(),
         "versions": {"python": platform.python_version(), **{k: _version(v) for k, v in _PACKAGES.items()}},
         "runtime_s": max(end for end, _ in spans) - min(end - s for end, s in spans) if spans else None,
         "job_seconds": sum(s for _, s in spans) if spans else None,

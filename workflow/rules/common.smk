@@ -13,6 +13,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from gandiv.config import ConfigError, load_schema, validate_config  # noqa: E402
+from gandiv.config_view import job_config  # noqa: E402
 from gandiv.gan_theory import LOGIT_RULES, UpdateRule  # noqa: E402
 from gandiv.wildcards import int_token, number_token  # noqa: E402
 
@@ -30,9 +31,13 @@ validate(config, str(SCHEMA))  # fills the schema's defaults into `config`
 FIT_OBJECTIVES = ["kl_pq", "js", "kl_qp"]
 
 
-def tracked_config(*keys):
-    """The parts of the config a job depends on, passed as params so that changing them reruns it."""
-    return {key: config[key] for key in keys}
+def declared(*keys):
+    """A rule's `params.job`: the dotted config keys its job reads, and their values.
+
+    Declared once per rule: Snakemake reruns the job when these values change, and the job can
+    read nothing else (gandiv.config_view.ConfigView raises on any other key).
+    """
+    return {"config_keys": list(keys), "config": job_config(config, list(keys))}
 
 
 # ---------------------------------------------------------------- GAN grid
@@ -202,3 +207,26 @@ def job_benchmarks():
 def animations():
     """Animated figures the config asks for."""
     return ["figures/swissroll-kl.gif"] if "swissroll-kl" in config["figures"] else []
+
+
+# ---------------------------------------------------------------- what each job reads from the config
+
+FIT_EXACT_KEYS = ["seed", "exact.n_starts", "exact.max_iter", "exact.quadrature_points_per_sd",
+                  "exact.quadrature_halfwidth_sd"]
+JSPI_PATH_KEYS = ["seed", "exact.pi_grid", "exact.path_starts", "exact.max_iter", "exact.quadrature_points_per_sd",
+                  "exact.quadrature_halfwidth_sd"]
+GAN_TRAINING_KEYS = [f"gan.{key}" for key in (GAN or {}) if key not in ("grid", "evaluation", "threads")]
+SS_TRAINING_KEYS = [f"figures.ss-inconsistency.training.{key}" for key in (ss_training_config() or {})
+                    if key not in ("joints", "epsilons", "annealed", "seeds", "threads")]
+
+
+def zoo_training_keys(rules):
+    """Config keys a zoo training (or evaluation) of these update rules reads."""
+    keys = ["device", "steps", "steps_per_call", "batch_size", "n_snapshot_samples", "generator", "discriminator",
+            "density_runs"] + [f"objectives.{rule}" for rule in rules]
+    return [f"figures.objectives-zoo.{key}" for key in keys]
+
+
+def figure_keys(figure):
+    """Config keys a figure's job reads."""
+    return ["seed", "exact", "targets", f"figures.{figure}"] + (["gan"] if GAN else [])

@@ -5,7 +5,7 @@ rule fit_exact:
     output:
         fit="results/fits/{target}/{family}/{objective}.json",
     params:
-        tracked=lambda w: tracked_config("seed", "exact") | {"target": config["targets"][w.target]},
+        job=lambda w: declared(*FIT_EXACT_KEYS, f"targets.{w.target}"),
     log:
         "logs/fit_exact/{target}/{family}/{objective}.log",
     benchmark:
@@ -24,7 +24,7 @@ rule jspi_path:
         path="results/jspi/{target}/{family}/path.csv",
         summary="results/jspi/{target}/{family}/summary.json",
     params:
-        tracked=lambda w: tracked_config("seed", "exact") | {"target": config["targets"][w.target]},
+        job=lambda w: declared(*JSPI_PATH_KEYS, f"targets.{w.target}"),
     log:
         "logs/jspi_path/{target}/{family}.log",
     benchmark:

@@ -10,7 +10,7 @@ rule figure:
         csv=report("figures/{figure}.csv", category="Tables", labels={"figure": "{figure}"}),
         verdict="results/verdicts/{figure}.json",
     params:
-        tracked=lambda w: tracked_config("seed", "exact", "targets") | {"settings": config["figures"][w.figure]},
+        job=lambda w: declared(*figure_keys(w.figure)),
     log:
         "logs/figure/{figure}.log",
     benchmark:
@@ -29,7 +29,7 @@ rule animation:
     output:
         gif=report("figures/{figure}.gif", category="Figures", labels={"figure": "{figure} (animation)"}),
     params:
-        tracked=lambda w: tracked_config("seed", "targets") | {"settings": config["figures"][w.figure]},
+        job=lambda w: declared(*figure_keys(w.figure)),
     log:
         "logs/animation/{figure}.log",
     benchmark:

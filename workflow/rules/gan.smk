@@ -10,8 +10,7 @@ rule gan_train:
         snapshots=f"{GAN_RUN}/snapshots.npz",
         status=f"{GAN_RUN}/status.json",
     params:
-        tracked=lambda w: tracked_config("seed")
-        | {"gan": gan_training_config(), "target": config["targets"][w.target]},
+        job=lambda w: declared(*GAN_TRAINING_KEYS, f"targets.{w.target}"),
     threads: GAN_THREADS
     resources:
         gpu=GAN_GPUS,
@@ -40,7 +39,7 @@ rule gan_evaluate:
     output:
         table="results/gan_eval/{target}/{generator}.csv",
     params:
-        tracked=lambda w: {"evaluation": config["gan"]["evaluation"]},
+        job=lambda w: declared(*GAN_TRAINING_KEYS, "gan.evaluation", f"targets.{w.target}"),
     threads: GAN_THREADS
     resources:
         gpu=GAN_GPUS,
@@ -62,8 +61,7 @@ rule zoo_train:
         snapshots=f"{ZOO_RUN}/snapshots.npz",
         status=f"{ZOO_RUN}/status.json",
     params:
-        tracked=lambda w: {"settings": zoo_run_settings(w.target, w.update_rule, w.discriminator),
-                           "device": zoo_config()["device"], "target": config["targets"][w.target]},
+        job=lambda w: declared(*zoo_training_keys([w.update_rule]), f"targets.{w.target}"),
     threads: ZOO_THREADS
     resources:
         gpu=ZOO_GPUS,
@@ -94,7 +92,8 @@ rule zoo_evaluate:
     output:
         table="results/objectives_zoo/{target}/evaluation.csv",
     params:
-        tracked=lambda w: {key: zoo_config()[key] for key in ("evaluation", "min_mode_share")},
+        job=lambda w: declared(*zoo_training_keys(zoo_config()["rules"]), f"targets.{w.target}",
+                               "figures.objectives-zoo.evaluation", "figures.objectives-zoo.min_mode_share"),
     threads: ZOO_THREADS
     resources:
         gpu=ZOO_GPUS,
@@ -114,7 +113,7 @@ rule critic_train:
     output:
         curves="results/wgan_critic/{objective}.npz",
     params:
-        tracked=lambda w: {"settings": config["figures"]["wgan-critic"], "seed": config["seed"]},
+        job=lambda w: declared("figures.wgan-critic", "seed"),
     threads: GAN_THREADS
     log:
         "logs/critic_train/{objective}.log",

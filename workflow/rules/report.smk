@@ -9,6 +9,7 @@ rule report:
     output:
         html=report("figures/report.html", category="Report"),
     params:
+        job=lambda w: declared(*config),
         config_file=lambda wildcards: workflow.overwrite_configfiles[-1]
         if workflow.overwrite_configfiles
         else "config/config.yaml",

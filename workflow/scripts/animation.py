@@ -1,7 +1,6 @@
-"""Snakemake job: render an animated figure (see gandiv.pipeline.build_animation)."""
+"""Snakemake job: the animated companion of a figure (see gandiv.pipeline.build_animation)."""
 
-from gandiv.pipeline import build_animation, job_log
+from gandiv.pipeline import build_animation, snakemake_job
 
-with job_log(snakemake.log[0]):
-    build_animation(snakemake.config, snakemake.wildcards.figure, dict(snakemake.input.items()),
-                    snakemake.output.gif)
+with snakemake_job(snakemake) as config:
+    build_animation(config, snakemake.wildcards.figure, dict(snakemake.input.items()), snakemake.output.gif)

@@ -1,7 +1,7 @@
 """Snakemake job: one exact multi-start fit (see gandiv.pipeline.fit_exact)."""
 
-from gandiv.pipeline import fit_exact, job_log
+from gandiv.pipeline import fit_exact, snakemake_job
 
-with job_log(snakemake.log[0]):
+with snakemake_job(snakemake) as config:
     w = snakemake.wildcards
-    fit_exact(snakemake.config, w.target, w.family, w.objective, snakemake.output.fit)
+    fit_exact(config, w.target, w.family, w.objective, snakemake.output.fit)

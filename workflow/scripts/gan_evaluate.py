@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from gandiv.pipeline import evaluate_gan_job, job_log
+from gandiv.pipeline import evaluate_gan_job, snakemake_job
 
-with job_log(snakemake.log[0]):
+with snakemake_job(snakemake) as config:
     w = snakemake.wildcards
     run_dirs = [str(Path(status).parent) for status in snakemake.input.statuses]
-    evaluate_gan_job(snakemake.config, w.target, w.generator, run_dirs, snakemake.threads, snakemake.output.table)
+    evaluate_gan_job(config, w.target, w.generator, run_dirs, snakemake.threads, snakemake.output.table)

@@ -1,7 +1,7 @@
 """Snakemake job: the JS_pi minimiser over the pi grid for one target (see gandiv.pipeline.jspi_path)."""
 
-from gandiv.pipeline import job_log, jspi_path
+from gandiv.pipeline import jspi_path, snakemake_job
 
-with job_log(snakemake.log[0]):
+with snakemake_job(snakemake) as config:
     w = snakemake.wildcards
-    jspi_path(snakemake.config, w.target, w.family, snakemake.output.path, snakemake.output.summary)
+    jspi_path(config, w.target, w.family, snakemake.output.path, snakemake.output.summary)

@@ -1,9 +1,9 @@
-"""Snakemake job: render figures/report.html (see gandiv.pipeline.build_report)."""
+"""Snakemake job: the self-contained HTML report (see gandiv.pipeline.build_report)."""
 
 from pathlib import Path
 
-from gandiv.pipeline import build_report, job_log
+from gandiv.pipeline import build_report, snakemake_job
 
-with job_log(snakemake.log[0]):
-    build_report(snakemake.params.config_file, list(snakemake.input.verdicts),
+with snakemake_job(snakemake) as config:
+    build_report(config, snakemake.params.config_file, list(snakemake.input.verdicts),
                  str(Path(snakemake.output.html).parent), list(snakemake.params.benchmarks), snakemake.output.html)

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from gandiv.pipeline import evaluate_zoo_job, job_log
+from gandiv.pipeline import evaluate_zoo_job, snakemake_job
 
-with job_log(snakemake.log[0]):
+with snakemake_job(snakemake) as config:
     run_dirs = [str(Path(status).parent) for status in snakemake.input.statuses]
-    evaluate_zoo_job(snakemake.config, snakemake.wildcards.target, run_dirs, snakemake.threads,
+    evaluate_zoo_job(config, snakemake.wildcards.target, run_dirs, snakemake.threads,
                      snakemake.output.table)
