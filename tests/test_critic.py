@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 from scipy.special import expit  # noqa: E402
 
 from gandiv.critic import outputs_and_generator_gradients, train_critic  # noqa: E402
+from gandiv.seeding import run_streams  # noqa: E402
 
 SETTINGS = {"p": {"mean": 0.0, "sd": 1.0}, "q": {"mean": 10.0, "sd": 1.0}, "steps": 1000, "steps_per_call": 500,
             "batch_size": 256, "learning_rate": 1e-3, "gp_weight": 10.0, "hidden": 32, "depth": 2}
@@ -35,7 +36,8 @@ def test_generator_gradients_match_their_closed_forms_on_a_linear_network():
 
 @pytest.fixture(scope="module")
 def trained():
-    return {objective: train_critic(objective, SETTINGS, 0).network for objective in ("gan", "wgan_gp")}
+    streams = run_streams(0, {"job": "test_critic"})
+    return {objective: train_critic(objective, SETTINGS, streams).network for objective in ("gan", "wgan_gp")}
 
 
 def test_discriminator_saturates_and_critic_does_not(trained):

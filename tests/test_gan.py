@@ -22,6 +22,7 @@ from gandiv.gan import (  # noqa: E402
 )
 from gandiv.gan_eval import discriminator_estimates  # noqa: E402
 from gandiv.gan_theory import UpdateRule  # noqa: E402
+from gandiv.seeding import run_streams  # noqa: E402
 from gandiv.training import Recorder, build_model, train_gan  # noqa: E402
 
 BIMODAL = GaussianMixture([0.7, 0.3], [[-2.0], [2.0]], [[[0.36]], [[0.25]]])
@@ -29,6 +30,11 @@ TINY = {"device": "cpu", "threads": 1, "pi_mode": "weights", "steps": 200, "step
         "n_snapshot_samples": 32, "generator": {"latent_dim": 3, "hidden": 8, "depth": 1, "flow_layers": 2},
         "discriminator": {"hidden": 8, "depth": 1},
         "optimizer": {"d_learning_rate": 1e-3, "g_learning_rate": 1e-3, "beta_1": 0.5}}
+
+
+def streams(seed):
+    """A test run's streams: the seed, and a fixed identity."""
+    return run_streams(seed, {"job": "test_gan"})
 
 
 @pytest.mark.parametrize("rule", gan_theory.LOGIT_RULES)
@@ -80,7 +86,8 @@ def test_in_graph_sampler_draws_from_the_target():
 
 def test_training_is_bit_identical_for_the_same_seed_on_cpu():
     tf.config.experimental.enable_op_determinism()
-    first, second, other = (train_gan(BIMODAL, "mlp", "nonsaturating", 0.5, seed, TINY) for seed in (4, 4, 5))
+    first, second, other = (train_gan(BIMODAL, "mlp", "nonsaturating", 0.5, streams(seed), TINY)
+                            for seed in (4, 4, 5))
     for a, b in zip(first.model.get_weights(), second.model.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert not all(np.array_equal(a, b) for a, b in zip(first.model.get_weights(), other.model.get_weights()))
@@ -90,7 +97,7 @@ def test_training_is_bit_identical_for_the_same_seed_on_cpu():
 
 
 def test_blow_up_restores_the_last_finite_state_and_stops():
-    model = build_model(BIMODAL, "gaussian", "kl", 0.5, 0, TINY)
+    model = build_model(BIMODAL, "gaussian", "kl", 0.5, streams(0), TINY)
     recorder = Recorder(model.generator, np.zeros((4, 1), dtype="float32"), 100, np.zeros((5, 1), dtype="float32"))
     recorder.set_model(model)
     recorder.on_train_begin()
@@ -122,12 +129,12 @@ def test_gaussian_generator_learns_towards_the_target():
     settings = dict(TINY, steps=2000, steps_per_call=500, batch_size=256, discriminator={"hidden": 32, "depth": 2},
                     optimizer={"d_learning_rate": 2e-3, "g_learning_rate": 2e-3, "beta_1": 0.5})
     target = gaussian(2.0, 0.25)
-    result = train_gan(target, "gaussian", "nonsaturating", 0.5, 0, settings)
+    result = train_gan(target, "gaussian", "nonsaturating", 0.5, streams(0), settings)
     fitted = result.model.generator.density()
     # Starting from N(0, 1) (KL 2.3 nats), a GAN must get much closer to P when P is in
     # the family; the remaining gap is the noise of alternating stochastic updates.
     assert dv.kl_pq(target, gaussian(0.0, 1.0)) == pytest.approx(np.log(2) + 4.25 / 2 - 0.5)
-    assert dv.kl_pq(target, fitted) < 0.05  # measured 5e-4 with this seed
+    assert dv.kl_pq(target, fitted) < 0.05  # measured 4e-4 with these streams
 
 
 # ---------------------------------------------------------------- the objectives zoo's rules
@@ -213,7 +220,7 @@ ZOO_TINY = dict(TINY, generator={"latent_dim": 2, "hidden": 16, "depth": 2, "flo
 def test_critic_updates_clip_weights_and_run_d_steps_per_generator_step():
     settings = dict(ZOO_TINY, d_steps=3, weight_clip=0.01,
                     optimizer={"kind": "rmsprop", "d_learning_rate": 5e-3, "g_learning_rate": 5e-3, "beta_1": 0.5})
-    model = train_gan(RING, "mlp", "wgan", 0.5, 0, settings).model
+    model = train_gan(RING, "mlp", "wgan", 0.5, streams(0), settings).model
     assert int(model.d_optimizer.iterations) == 3 * 200 and int(model.g_optimizer.iterations) == 200
     weights = np.concatenate([w.ravel() for w in model.discriminator.get_weights()])
     assert np.abs(weights).max() <= 0.01 + 1e-9  # clipped after every update
@@ -221,8 +228,8 @@ def test_critic_updates_clip_weights_and_run_d_steps_per_generator_step():
 
 
 def test_spectral_normalisation_holds_the_largest_singular_value_at_one():
-    plain = train_gan(RING, "mlp", "nonsaturating", 0.5, 0, ZOO_TINY)
-    normed = train_gan(RING, "mlp", "nonsaturating", 0.5, 0,
+    plain = train_gan(RING, "mlp", "nonsaturating", 0.5, streams(0), ZOO_TINY)
+    normed = train_gan(RING, "mlp", "nonsaturating", 0.5, streams(0),
                        dict(ZOO_TINY, discriminator={"hidden": 16, "depth": 2, "spectral_norm": True}))
     assert plain.singular_values.shape == normed.singular_values.shape == (3, 3)  # snapshots x layers
     np.testing.assert_array_equal(plain.singular_values[0], normed.singular_values[0])  # same seeded start
@@ -237,6 +244,6 @@ def test_zoo_training_is_bit_identical_for_the_same_seed_on_cpu():
     tf.config.experimental.enable_op_determinism()
     settings = dict(ZOO_TINY, d_steps=2, gp_weight=0.1,
                     discriminator={"hidden": 16, "depth": 2, "spectral_norm": True})
-    first, second = (train_gan(RING, "mlp", "wgan_gp", 0.5, 3, settings) for _ in range(2))
+    first, second = (train_gan(RING, "mlp", "wgan_gp", 0.5, streams(3), settings) for _ in range(2))
     for a, b in zip(first.model.get_weights(), second.model.get_weights()):
         np.testing.assert_array_equal(a, b)

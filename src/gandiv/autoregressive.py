@@ -25,35 +25,43 @@ from keras import ops
 
 from .compiled_loop import InGraphDataModel, fit_in_chunks
 from .scheduled_sampling import epsilon_at
+from .seeding import Streams, keras_seeds
 
 START = 0  # token fed before x1; symbols are tokens 1..K
 
 
-def conditional_network(n_symbols: int, embedding_dim: int, hidden: int, seed: int) -> keras.Sequential:
-    """Logits over the next symbol given the previous token (start or a symbol)."""
-    init = lambda k: keras.initializers.GlorotUniform(seed=seed + k)  # noqa: E731
+def conditional_network(n_symbols: int, embedding_dim: int, hidden: int,
+                        init: np.random.SeedSequence) -> keras.Sequential:
+    """Logits over the next symbol given the previous token (start or a symbol); initial weights from `init`."""
+    seeds = keras_seeds(init, 3)
     return keras.Sequential([
         keras.Input((), dtype="int32"),
         keras.layers.Embedding(n_symbols + 1, embedding_dim, embeddings_initializer=keras.initializers.RandomNormal(
-            stddev=0.1, seed=seed)),
-        keras.layers.Dense(hidden, activation="relu", kernel_initializer=init(1)),
-        keras.layers.Dense(n_symbols, kernel_initializer=init(2)),
+            stddev=0.1, seed=seeds[0])),
+        keras.layers.Dense(hidden, activation="relu", kernel_initializer=keras.initializers.GlorotUniform(seeds[1])),
+        keras.layers.Dense(n_symbols, kernel_initializer=keras.initializers.GlorotUniform(seeds[2])),
     ], name="conditional")
 
 
 class ScheduledSamplingModel(InGraphDataModel):
-    """Q(x1, x2) = Q1(x1) Q2(x2 | x1), trained on pairs from P with a schedule for epsilon."""
+    """Q(x1, x2) = Q1(x1) Q2(x2 | x1), trained on pairs from P with a schedule for epsilon.
+
+    Streams (`gandiv.seeding`): pairs from `training_data`; the model's own x1 and the real-or-own coin
+    from `generator_noise`; the network's initial weights from `generator_weights`.
+    """
 
     def __init__(self, joint: np.ndarray, schedule: str, schedule_settings: dict, batch_size: int, embedding_dim: int,
-                 hidden: int, seed: int, **kwargs):
+                 hidden: int, streams: Streams, **kwargs):
         super().__init__(**kwargs)
         joint = np.asarray(joint, dtype=float)
         self.n_symbols = joint.shape[0]
-        self.conditional = conditional_network(self.n_symbols, embedding_dim, hidden, seed)
+        self.conditional = conditional_network(self.n_symbols, embedding_dim, hidden,
+                                               streams.sequence("generator_weights"))
         with np.errstate(divide="ignore"):
             self.joint_logits = np.where(joint > 0, np.log(joint), -1e9).reshape(1, -1).astype("float32")
         self.schedule, self.schedule_settings, self.batch_size = schedule, schedule_settings, batch_size
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.data_seed = keras.random.SeedGenerator(streams.keras_seed("training_data"))
+        self.own_seed = keras.random.SeedGenerator(streams.keras_seed("generator_noise"))
         self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "nll_x1", "nll_x2", "epsilon")}
 
     @property
@@ -62,7 +70,7 @@ class ScheduledSamplingModel(InGraphDataModel):
 
     def sample_pairs(self, n: int):
         """(x1, x2) drawn from P: one categorical draw over the K x K cells."""
-        cell = ops.reshape(keras.random.categorical(self.joint_logits, n, seed=self.seed_generator), (-1,))
+        cell = ops.reshape(keras.random.categorical(self.joint_logits, n, seed=self.data_seed), (-1,))
         return cell // self.n_symbols, cell % self.n_symbols
 
     def train_step(self, data):
@@ -71,9 +79,9 @@ class ScheduledSamplingModel(InGraphDataModel):
         step = ops.cast(self.optimizer.iterations, "float32")
         epsilon = epsilon_at(self.schedule, step, self.schedule_settings, xp=ops)
         start = ops.full((n,), START, dtype="int32")
-        own_x1 = ops.reshape(keras.random.categorical(self.conditional(start[:1]), n, seed=self.seed_generator),
+        own_x1 = ops.reshape(keras.random.categorical(self.conditional(start[:1]), n, seed=self.own_seed),
                              (-1,))  # sampled from the current Q1; a constant for the gradient
-        real_first = keras.random.uniform((n,), seed=self.seed_generator) < epsilon
+        real_first = keras.random.uniform((n,), seed=self.own_seed) < epsilon
         prefix = ops.where(real_first, x1, ops.cast(own_x1, x1.dtype))
         with tf.GradientTape() as tape:
             nll_x1 = ops.mean(keras.losses.sparse_categorical_crossentropy(x1, self.conditional(start),
@@ -96,11 +104,11 @@ class ScheduledSamplingModel(InGraphDataModel):
         return probs[START], probs[1:]
 
 
-def build_model(joint, schedule: str, seed: int, settings: dict) -> ScheduledSamplingModel:
+def build_model(joint, schedule: str, streams: Streams, settings: dict) -> ScheduledSamplingModel:
     """The compiled model for one run; `settings` is the figure's `training` section."""
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(streams.keras_seed("keras_global"))
     model = ScheduledSamplingModel(joint, schedule, settings, settings["batch_size"], settings["embedding_dim"],
-                                   settings["hidden"], seed)
+                                   settings["hidden"], streams)
     learning_rate = keras.optimizers.schedules.CosineDecay(settings["learning_rate"], settings["steps"], alpha=0.1)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), steps_per_execution=settings["steps_per_call"],
                   jit_compile=False)
@@ -128,9 +136,9 @@ class PairTraining:
     wall_s: float
 
 
-def train_pair_model(joint, schedule: str, seed: int, settings: dict) -> PairTraining:
+def train_pair_model(joint, schedule: str, streams: Streams, settings: dict) -> PairTraining:
     """Train one autoregressive pair model on fresh samples of P under an epsilon schedule."""
-    model = build_model(joint, schedule, seed, settings)
+    model = build_model(joint, schedule, streams, settings)
     recorder = HistoryRecorder(settings["steps_per_call"])
     start = time.perf_counter()
     fit_in_chunks(model, settings["steps"], settings["steps_per_call"], [recorder])

@@ -19,6 +19,7 @@ from keras import ops
 from .compiled_loop import InGraphDataModel, fit_in_chunks
 from .gan import gradient_penalty
 from .networks import mlp
+from .seeding import Streams
 
 
 class CriticObjective(str, Enum):
@@ -27,14 +28,18 @@ class CriticObjective(str, Enum):
 
 
 class FixedPairCritic(InGraphDataModel):
-    """One network trained to tell samples of P = N(p_mean, p_sd^2) from Q = N(q_mean, q_sd^2)."""
+    """One network trained to tell samples of P = N(p_mean, p_sd^2) from Q = N(q_mean, q_sd^2).
+
+    Samples of P and Q come from the run's `training_data` stream, penalty points from `penalty_points`.
+    """
 
     def __init__(self, network: keras.Model, objective: CriticObjective, p: tuple[float, float],
-                 q: tuple[float, float], batch_size: int, gp_weight: float, seed: int, **kwargs):
+                 q: tuple[float, float], batch_size: int, gp_weight: float, streams: Streams, **kwargs):
         super().__init__(**kwargs)
         self.network, self.objective, self.p, self.q = network, objective, p, q
         self.batch_size, self.gp_weight = batch_size, gp_weight
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.data_seed = keras.random.SeedGenerator(streams.keras_seed("training_data"))
+        self.penalty_seed = keras.random.SeedGenerator(streams.keras_seed("penalty_points"))
         self.loss_tracker = keras.metrics.Mean(name="loss")
 
     @property
@@ -42,7 +47,7 @@ class FixedPairCritic(InGraphDataModel):
         return [self.loss_tracker]
 
     def _draw(self, mean_sd):
-        return mean_sd[0] + mean_sd[1] * keras.random.normal((self.batch_size, 1), seed=self.seed_generator)
+        return mean_sd[0] + mean_sd[1] * keras.random.normal((self.batch_size, 1), seed=self.data_seed)
 
     def train_step(self, data):
         real, fake = self._draw(self.p), self._draw(self.q)
@@ -52,20 +57,21 @@ class FixedPairCritic(InGraphDataModel):
                 loss = ops.mean(ops.softplus(-real_out)) + ops.mean(ops.softplus(fake_out))
             else:
                 loss = (ops.mean(fake_out) - ops.mean(real_out)
-                        + self.gp_weight * gradient_penalty(self.network, real, fake, self.seed_generator))
+                        + self.gp_weight * gradient_penalty(self.network, real, fake, self.penalty_seed))
         grads = tape.gradient(loss, self.network.trainable_weights)
         self.optimizer.apply(grads, self.network.trainable_weights)
         self.loss_tracker.update_state(loss)
         return {"loss": self.loss_tracker.result()}
 
 
-def train_critic(objective: str, settings: dict, seed: int) -> FixedPairCritic:
+def train_critic(objective: str, settings: dict, streams: Streams) -> FixedPairCritic:
     """Train the discriminator (`gan`) or the critic (`wgan_gp`) of the wgan-critic figure's settings."""
-    keras.utils.set_random_seed(seed)
-    network = mlp(1, 1, settings["hidden"], settings["depth"], seed, name=f"{objective}_network")
+    keras.utils.set_random_seed(streams.keras_seed("keras_global"))
+    network = mlp(1, 1, settings["hidden"], settings["depth"], streams.sequence("discriminator_weights"),
+                  name=f"{objective}_network")
     model = FixedPairCritic(network, CriticObjective(objective), (settings["p"]["mean"], settings["p"]["sd"]),
                             (settings["q"]["mean"], settings["q"]["sd"]), settings["batch_size"],
-                            settings["gp_weight"], seed)
+                            settings["gp_weight"], streams)
     model.compile(optimizer=keras.optimizers.Adam(settings["learning_rate"], beta_1=0.5, beta_2=0.9),
                   steps_per_execution=settings["steps_per_call"], jit_compile=False)
     fit_in_chunks(model, settings["steps"], settings["steps_per_call"])

@@ -95,7 +95,7 @@ def sample_loss_minimiser(theta_star: float, m: int, loss: str) -> float:
 
 
 def sgd_on_sample_loss(theta_star: float, m: int, loss: str, steps: int, learning_rate: float, n_seeds: int,
-                       seed: int) -> np.ndarray:
+                       seed: int | np.random.SeedSequence) -> np.ndarray:
     """Where SGD on the minibatch loss between m draws from Bernoulli(theta*) and Bernoulli(theta) ends.
 
     One run per seed (vectorised): theta starts at 0.5 and takes steps lr / sqrt(1 + t) along the

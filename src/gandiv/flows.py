@@ -212,7 +212,8 @@ class RealNVP(_Flow):
     """
 
     def __init__(self, dim: int = 2, n_couplings: int = 4, hidden: int = 32, depth: int = 2,
-                 activation: str = "tanh", scale_bound: float = 2.0, seed: int = 0, **kwargs):
+                 activation: str = "tanh", scale_bound: float = 2.0, seed: int | np.random.SeedSequence = 0,
+                 **kwargs):
         super().__init__(**kwargs)
         if dim < 2:
             raise ValueError("coupling layers need dim >= 2; use MonotoneFlow1D for dim 1")
@@ -230,7 +231,7 @@ class MonotoneFlow1D(_Flow):
     """1-D flow: `n_layers` strictly increasing `MonotoneTanh` maps of `units` steps each, then the
     global affine; expressive enough to turn N(0, 1) into a multimodal density."""
 
-    def __init__(self, n_layers: int = 4, units: int = 32, seed: int = 0, **kwargs):
+    def __init__(self, n_layers: int = 4, units: int = 32, seed: int | np.random.SeedSequence = 0, **kwargs):
         super().__init__(**kwargs)
         rng = np.random.default_rng(seed)
         self.dim = 1
@@ -240,9 +241,12 @@ class MonotoneFlow1D(_Flow):
         self._build_all(1)
 
 
-def make_flow(dim: int, n_layers: int = 4, hidden: int = 32, depth: int = 2, seed: int = 0,
+def make_flow(dim: int, n_layers: int = 4, hidden: int = 32, depth: int = 2, seed: int | np.random.SeedSequence = 0,
               dtype: str = "float32") -> keras.Model:
     """The flow generator for `dim`, with weights fixed by `seed`, computing in `dtype`.
+
+    `seed` seeds the numpy Generator that draws every layer's initializer seed: a GAN run passes
+    its `generator_weights` stream (a `SeedSequence`, see `gandiv.seeding`).
 
     dim >= 2: `RealNVP` with `n_layers` couplings whose MLPs have `depth` x `hidden` units.
     dim == 1: `MonotoneFlow1D` with `n_layers` layers of `hidden` tanh steps (`depth` is unused:

@@ -20,6 +20,7 @@ from keras import ops
 from .compiled_loop import InGraphDataModel
 from .densities import GaussianMixture
 from .gan_theory import CRITIC_RULES, UpdateRule
+from .seeding import Streams
 
 
 class PiMode(str, Enum):
@@ -88,6 +89,7 @@ class MixtureSampler:
     The component comes from one uniform draw against the cumulative weights; the
     noise is mapped through every component's Cholesky factor in one matmul and the
     drawn component's row is kept by a one-hot mask (cheaper than per-sample gathers).
+    `seed` is a Keras seed (a run's `training_data` stream, see `gandiv.seeding`).
     """
 
     def __init__(self, target: GaussianMixture, seed: int):
@@ -113,21 +115,22 @@ class AdversarialModel(InGraphDataModel):
     Each step makes `d_steps` discriminator updates, then one generator update. Critic rules bound
     their network's slope: `weight_clip` clips every weight after each update, making it K-Lipschitz
     for some K (WGAN); `gp_weight` adds the gradient penalty, pulling |grad f| towards 1 (WGAN-GP).
+    Real data, generator noise and penalty points come from the run's own streams (`gandiv.seeding`).
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, target: GaussianMixture, latent_dim: int,
-                 rule: UpdateRule, pi: float, pi_mode: PiMode, batch_size: int, seed: int, d_steps: int = 1,
+                 rule: UpdateRule, pi: float, pi_mode: PiMode, batch_size: int, streams: Streams, d_steps: int = 1,
                  weight_clip: float | None = None, gp_weight: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator, self.discriminator = generator, discriminator
-        self.sampler = MixtureSampler(target, seed)
+        self.sampler = MixtureSampler(target, streams.keras_seed("training_data"))
         self.latent_dim, self.rule, self.pi, self.pi_mode = latent_dim, rule, pi, pi_mode
         self.n_real, self.n_fake = batch_sizes(batch_size, pi, pi_mode)
         if gp_weight and self.n_real != self.n_fake:
             raise ValueError("the gradient penalty pairs real and generated samples: it needs pi_mode weights")
         self.batch_size, self.d_steps, self.weight_clip, self.gp_weight = batch_size, d_steps, weight_clip, gp_weight
-        self.noise_seed = keras.random.SeedGenerator(seed + 1)
-        self.penalty_seed = keras.random.SeedGenerator(seed + 2)
+        self.noise_seed = keras.random.SeedGenerator(streams.keras_seed("generator_noise"))
+        self.penalty_seed = keras.random.SeedGenerator(streams.keras_seed("penalty_points"))
         self.trackers = {name: keras.metrics.Mean(name=name) for name in
                          ("d_loss", "g_loss", "real_logit", "fake_logit")}
 

@@ -102,9 +102,9 @@ def tidy_rows(quantity: str, method: str, value: float, exact: dv.Certified | No
 
 
 def evaluate_run(target: GaussianMixture, model, kind: str, pi: float, n_samples: int, knn_k: int,
-                 seed: int) -> list[dict]:
-    """Tidy rows (quantity, method, value, exact, error, exact_error, note) for one trained GAN."""
-    rng = np.random.default_rng(seed + 7919)  # evaluation draws independent of training's
+                 rng: np.random.Generator) -> list[dict]:
+    """Tidy rows (quantity, method, value, exact, error, exact_error, note) for one trained GAN; `rng` is the run's
+    `evaluation` stream."""
     real = target.sample(n_samples, rng)
     noise = rng.standard_normal((n_samples, model.latent_dim))
     fake = model_outputs(model.generator, noise)

@@ -9,6 +9,7 @@ import numpy as np
 from keras import ops
 
 from .densities import GaussianMixture, gaussian
+from .seeding import keras_seeds
 
 
 class GeneratorKind(str, Enum):
@@ -22,15 +23,17 @@ def _dense(units: int, seed: int, activation=None, name=None):
                               kernel_initializer=keras.initializers.GlorotUniform(seed=seed))
 
 
-def mlp(dim_in: int, dim_out: int, hidden: int, depth: int, seed: int, name: str,
+def mlp(dim_in: int, dim_out: int, hidden: int, depth: int, init: np.random.SeedSequence, name: str,
         spectral_norm: bool = False) -> keras.Sequential:
-    """depth hidden ReLU layers of `hidden` units, then a linear output layer; seeded initialisation.
+    """depth hidden ReLU layers of `hidden` units, then a linear output layer; each layer's initial
+    kernel seeded from the stream `init` (a run's `generator_weights` or `discriminator_weights`).
 
     spectral_norm wraps every layer in Keras's SpectralNormalization: before each training-mode call the
     stored kernel is divided by a one-power-iteration estimate of its largest singular value (a projection,
     with no gradient through sigma, unlike the reparametrisation of Miyato et al., 2018).
     """
-    dense = [_dense(hidden, seed + i, "relu") for i in range(depth)] + [_dense(dim_out, seed + depth)]
+    seeds = keras_seeds(init, depth + 1)
+    dense = [_dense(hidden, seed, "relu") for seed in seeds[:-1]] + [_dense(dim_out, seeds[-1])]
     if spectral_norm:
         dense = [keras.layers.SpectralNormalization(layer) for layer in dense]
     return keras.Sequential([keras.Input((dim_in,)), *dense], name=name)
@@ -65,16 +68,17 @@ class GaussianGenerator(keras.Model):
 
 
 def make_generator(kind: GeneratorKind, dim: int, latent_dim: int, hidden: int, depth: int, flow_layers: int,
-                   seed: int) -> keras.Model:
-    """A generator network by name; Gaussian and flow generators use latent_dim = dim."""
+                   init: np.random.SeedSequence) -> keras.Model:
+    """A generator network by name, initial weights from the stream `init`; Gaussian and flow generators use
+    latent_dim = dim (the Gaussian starts at N(0, I), whatever `init`)."""
     if kind is GeneratorKind.GAUSSIAN:
         model = GaussianGenerator(dim, name="generator")
     elif kind is GeneratorKind.FLOW:
         from .flows import make_flow
 
-        model = make_flow(dim, n_layers=flow_layers, hidden=hidden, depth=depth, seed=seed)
+        model = make_flow(dim, n_layers=flow_layers, hidden=hidden, depth=depth, seed=init)
     else:
-        model = mlp(latent_dim, dim, hidden, depth, seed, name="generator")
+        model = mlp(latent_dim, dim, hidden, depth, init, name="generator")
     model(np.zeros((1, latent_dim_for(kind, dim, latent_dim)), dtype="float32"))  # build the weights
     return model
 
@@ -84,6 +88,7 @@ def latent_dim_for(kind: GeneratorKind, dim: int, latent_dim: int) -> int:
     return latent_dim if kind is GeneratorKind.MLP else dim
 
 
-def make_discriminator(dim: int, hidden: int, depth: int, seed: int, spectral_norm: bool = False) -> keras.Sequential:
+def make_discriminator(dim: int, hidden: int, depth: int, init: np.random.SeedSequence,
+                       spectral_norm: bool = False) -> keras.Sequential:
     """An MLP returning the logit of D(x) = P(real | x) (or, for the zoo's other rules, a score or critic value)."""
-    return mlp(dim, 1, hidden, depth, seed + 1000, name="discriminator", spectral_norm=spectral_norm)
+    return mlp(dim, 1, hidden, depth, init, name="discriminator", spectral_norm=spectral_norm)

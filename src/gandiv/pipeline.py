@@ -28,6 +28,7 @@ from .plotting import write_outputs
 from .quadrature import QuadratureError
 from .report import collect_header, load_verdicts, render_report
 from .results_io import load_weights, read_json, save_weights, write_csv, write_json, write_npz, write_text
+from .seeding import Streams, run_streams
 
 FIT_OBJECTIVES = {"kl_pq": (Objective.KL_PQ, None), "kl_qp": (Objective.KL_QP, None), "js": (Objective.JS_PI, 0.5)}
 log = logging.getLogger("gandiv")
@@ -152,10 +153,16 @@ def build_report(config, config_path: str, verdict_paths: list[str], figure_dir:
     write_text(out_html, render_report(catalogue, verdicts, Path(figure_dir), header))
 
 
+def grid_training_settings(gan) -> dict:
+    """The settings `training.train_gan` takes for a run of the pi x rule grid: the `gan` section's training keys,
+    with one discriminator step per generator step, no weight clipping and no gradient penalty (logit rules only)."""
+    return {**gan, "d_steps": 1, "weight_clip": None, "gp_weight": 0.0}
+
+
 def train_gan_job(config: dict, target_name: str, generator: str, rule: str, pi: float, seed: int, threads: int,
                   outputs: dict) -> None:
     """Train one GAN of the pi x rule grid and write weights, history, fixed-z snapshots and a status record."""
-    settings = config["gan"]
+    settings = grid_training_settings(config["gan"])
     status = {"target": target_name, "generator": generator, "rule": rule, "pi": pi, "seed": seed}
     _train_and_save(target_from_config(config["targets"][target_name]), status, settings, settings["device"], threads,
                     outputs)
@@ -174,6 +181,17 @@ def train_zoo_job(config: dict, target_name: str, rule: str, discriminator: str,
                     training_settings(zoo, rule, discriminator, generator), zoo["device"], threads, outputs)
 
 
+GAN_RUN_KEYS = ("target", "generator", "rule", "pi", "discriminator")  # what names a GAN run, besides its seed
+
+
+def gan_streams(status: dict) -> Streams:
+    """A grid or zoo GAN run's random streams, from its status record (seed, target, generator, rule, pi and, for
+    the zoo, discriminator kind): the same for its training and its evaluation, unrelated to any other run's."""
+    job = "gan-zoo" if "discriminator" in status else "gan-grid"
+    identity = {key: status[key] for key in GAN_RUN_KEYS if key in status} | {"job": job, "pi": float(status["pi"])}
+    return run_streams(int(status["seed"]), identity)
+
+
 def _train_and_save(target, status: dict, settings: dict, device: str, threads: int, outputs: dict) -> None:
     """Train the GAN `status` names; write weights, history, snapshots and status (each atomically)."""
     from .training import configure_tensorflow, train_gan, visible_gpus
@@ -182,7 +200,7 @@ def _train_and_save(target, status: dict, settings: dict, device: str, threads: 
     log.info("device %s: CUDA_VISIBLE_DEVICES=%s, TensorFlow sees %d GPU(s)", device,
              os.environ.get("CUDA_VISIBLE_DEVICES", "unset"), len(visible_gpus()))
     log.info("training %s for %d steps", " / ".join(f"{k}={v}" for k, v in status.items()), settings["steps"])
-    result = train_gan(target, status["generator"], status["rule"], status["pi"], status["seed"], settings)
+    result = train_gan(target, status["generator"], status["rule"], status["pi"], gan_streams(status), settings)
     if result.diverged:
         log.warning("diverged at step %d; keeping the last finite state (step %d)", result.diverged_at,
                     result.steps_done)
@@ -209,7 +227,8 @@ def train_pair_job(config: dict, joint_name: str, schedule: str, seed: int, thre
     joint = np.asarray(config["figures"]["ss-inconsistency"]["joints"][joint_name], dtype=float)
     log.info("training the pair model on %s with schedule %s, seed %d, for %d steps", joint_name, schedule, seed,
              settings["steps"])
-    result = train_pair_model(joint, schedule, seed, settings)
+    streams = run_streams(seed, {"job": "ss-pair", "joint": joint_name, "schedule": schedule})
+    result = train_pair_model(joint, schedule, streams, settings)
     log.info("%d steps in %.1f s; epsilon at the last step %.4g", settings["steps"], result.wall_s,
              result.final_epsilon)
     save_weights(result.model.conditional, outputs["weights"])
@@ -229,11 +248,12 @@ def train_critic_job(config: dict, objective: str, threads: int, out_npz: str) -
     configure_tensorflow(threads, use_gpu=False)  # one small network: the CPU is faster than a GPU round trip
     log.info("training the %s network for %d steps (P = N(%g, %g^2), Q = N(%g, %g^2))", objective,
              settings["steps"], settings["p"]["mean"], settings["p"]["sd"], settings["q"]["mean"], settings["q"]["sd"])
-    model = train_critic(objective, settings, int(config["seed"]))
+    streams = run_streams(int(config["seed"]), {"job": "wgan-critic", "objective": objective})
+    model = train_critic(objective, settings, streams)
     p, q = settings["p"], settings["q"]
     lo, hi = min(p["mean"] - 4 * p["sd"], q["mean"] - 4 * q["sd"]), max(p["mean"] + 4 * p["sd"], q["mean"] + 4 * q["sd"])
     grid = np.linspace(lo, hi, 801)
-    rng = np.random.default_rng(int(config["seed"]))
+    rng = streams.numpy("evaluation")
     q_samples = q["mean"] + q["sd"] * rng.standard_normal(settings["n_eval_samples"])
     curves = {f"grid_{k}": v for k, v in outputs_and_generator_gradients(model.network, objective, grid).items()}
     curves |= {f"q_{k}": v for k, v in outputs_and_generator_gradients(model.network, objective, q_samples).items()}
@@ -248,13 +268,15 @@ def evaluate_gan_job(config: dict, target_name: str, generator: str, run_dirs: l
     from .gan_eval import evaluate_run
     from .training import build_model, configure_tensorflow
 
-    settings = config["gan"]
+    gan = config["gan"]
+    settings = grid_training_settings({key: gan[key] for key in gan if key != "evaluation"})
     configure_tensorflow(threads, settings["device"] == "gpu")
     target = target_from_config(config["targets"][target_name])
-    ev = settings["evaluation"]
+    ev = gan["evaluation"]
     _write_evaluations(
-        run_dirs, lambda s: build_model(target, generator, s["rule"], s["pi"], s["seed"], settings),
-        lambda model, s: evaluate_run(target, model, generator, s["pi"], ev["n_samples"], ev["knn_k"], s["seed"]),
+        run_dirs, lambda s: build_model(target, generator, s["rule"], s["pi"], gan_streams(s), settings),
+        lambda model, s: evaluate_run(target, model, generator, s["pi"], ev["n_samples"], ev["knn_k"],
+                                      gan_streams(s).numpy("evaluation")),
         ("target", "generator", "rule", "pi", "seed"), out_csv)
 
 
@@ -269,10 +291,10 @@ def evaluate_zoo_job(config: dict, target_name: str, run_dirs: list[str], thread
     target = target_from_config(config["targets"][target_name])
     ev = zoo["evaluation"]
     _write_evaluations(
-        run_dirs, lambda s: build_model(target, s["generator"], s["rule"], 0.5, s["seed"],
+        run_dirs, lambda s: build_model(target, s["generator"], s["rule"], 0.5, gan_streams(s),
                                         training_settings(zoo, s["rule"], s["discriminator"], s["generator"])),
         lambda model, s: evaluate_zoo_run(target, model, s["rule"], s["generator"], ev["n_samples"], ev["knn_k"],
-                                          zoo["min_mode_share"], s["seed"]),
+                                          zoo["min_mode_share"], gan_streams(s).numpy("evaluation")),
         ("target", "generator", "rule", "discriminator", "seed"), out_csv)
 
 

@@ -1,8 +1,8 @@
 """One GAN training run: configure TensorFlow, train in compiled chunks, keep history and snapshots, catch blow-ups.
 
-A run is fully determined by its settings and seed: on CPU the final weights are
-bit-identical between runs (TensorFlow op determinism, seeded initialisers and
-seeded in-graph sampling).
+A run is fully determined by its settings and its streams (`gandiv.seeding`: one root per
+run, from its seed and identity): on CPU the final weights are bit-identical between runs
+(TensorFlow op determinism, seeded initialisers and seeded in-graph sampling).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .compiled_loop import fit_in_chunks
 from .gan import AdversarialModel, PiMode
 from .gan_theory import UpdateRule
 from .networks import GeneratorKind, largest_singular_values, latent_dim_for, make_discriminator, make_generator
+from .seeding import Streams
 
 
 def configure_tensorflow(threads: int, use_gpu: bool) -> None:
@@ -53,18 +54,20 @@ class TrainingResult:
     wall_s: float
 
 
-def build_model(target, generator_kind: str, rule: str, pi: float, seed: int, settings: dict) -> AdversarialModel:
-    """The compiled GAN for one run; the same call rebuilds it to load saved weights."""
-    keras.utils.set_random_seed(seed)
+def build_model(target, generator_kind: str, rule: str, pi: float, streams: Streams,
+                settings: dict) -> AdversarialModel:
+    """The compiled GAN for one run; the same call (same streams) rebuilds it to load saved weights."""
+    keras.utils.set_random_seed(streams.keras_seed("keras_global"))
     kind = GeneratorKind(generator_kind)
     gen_settings, disc_settings, opt = settings["generator"], settings["discriminator"], settings["optimizer"]
     latent_dim = latent_dim_for(kind, target.dim, gen_settings["latent_dim"])
     generator = make_generator(kind, target.dim, latent_dim, gen_settings["hidden"], gen_settings["depth"],
-                               gen_settings["flow_layers"], seed)
-    discriminator = make_discriminator(target.dim, disc_settings["hidden"], disc_settings["depth"], seed,
+                               gen_settings["flow_layers"], streams.sequence("generator_weights"))
+    discriminator = make_discriminator(target.dim, disc_settings["hidden"], disc_settings["depth"],
+                                       streams.sequence("discriminator_weights"),
                                        disc_settings.get("spectral_norm", False))
     model = AdversarialModel(generator, discriminator, target, latent_dim, UpdateRule(rule), pi,
-                             PiMode(settings["pi_mode"]), settings["batch_size"], seed,
+                             PiMode(settings["pi_mode"]), settings["batch_size"], streams,
                              d_steps=settings.get("d_steps", 1), weight_clip=settings.get("weight_clip"),
                              gp_weight=settings.get("gp_weight", 0.0))
     model.compile(d_optimizer=make_optimizer(opt, opt["d_learning_rate"]),
@@ -83,11 +86,11 @@ def make_optimizer(opt: dict, learning_rate: float) -> keras.optimizers.Optimize
     raise ValueError(f"unknown optimizer {kind!r}; allowed: adam, rmsprop")
 
 
-def train_gan(target, generator_kind: str, rule: str, pi: float, seed: int, settings: dict) -> TrainingResult:
+def train_gan(target, generator_kind: str, rule: str, pi: float, streams: Streams, settings: dict) -> TrainingResult:
     """Train one GAN; `settings` is the config's `gan` section (network sizes, optimiser, steps)."""
-    model = build_model(target, generator_kind, rule, pi, seed, settings)
+    model = build_model(target, generator_kind, rule, pi, streams, settings)
     chunk = settings["steps_per_call"]
-    fixed_noise = np.random.default_rng(seed).standard_normal((settings["n_snapshot_samples"], model.latent_dim))
+    fixed_noise = streams.numpy("snapshot_noise").standard_normal((settings["n_snapshot_samples"], model.latent_dim))
     recorder = Recorder(model.generator, fixed_noise.astype("float32"), chunk, probe_points(target))
     start = time.perf_counter()
     fit_in_chunks(model, settings["steps"], chunk, [recorder])

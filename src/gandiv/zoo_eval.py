@@ -37,9 +37,9 @@ def discriminator_plug_ins(rule: UpdateRule, real_out: np.ndarray, fake_out: np.
 
 
 def evaluate_zoo_run(target: GaussianMixture, model, rule: str, generator_kind: str, n_samples: int, knn_k: int,
-                     min_mode_share: float, seed: int) -> list[dict]:
-    """Tidy rows (quantity, method, value, exact, error, exact_error, note) for one trained zoo GAN."""
-    rng = np.random.default_rng(seed + 7919)  # evaluation draws independent of training's
+                     min_mode_share: float, rng: np.random.Generator) -> list[dict]:
+    """Tidy rows (quantity, method, value, exact, error, exact_error, note) for one trained zoo GAN; `rng` is the
+    run's `evaluation` stream."""
     real = target.sample(n_samples, rng)
     fake = model_outputs(model.generator, rng.standard_normal((n_samples, model.latent_dim)))
     exact, exact_note = exact_divergences(target, model.generator, generator_kind, 0.5, fake)

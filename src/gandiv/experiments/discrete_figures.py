@@ -9,6 +9,7 @@ from .. import discrete
 from ..densities import Discrete
 from ..divergences import kl_pq, wasserstein1
 from ..plotting import NATS, figure
+from ..seeding import run_streams
 from . import Context, FigureResult, verdict
 
 SUPPORT = np.arange(1, 6)
@@ -127,7 +128,9 @@ def cramer_bernoulli(ctx: Context) -> FigureResult:
             ax.plot(range(len(sizes)), exact, "-", color=f"C{k}", label=f"{loss}: exact minimiser")
             for j, m in enumerate(sizes):
                 ends = discrete.sgd_on_sample_loss(theta_star, m, loss, sgd["sgd_steps"], sgd["sgd_learning_rate"],
-                                                   sgd["sgd_seeds"], ctx.seed + 1000 * col + 10 * j + k)
+                                                   sgd["sgd_seeds"], run_streams(ctx.seed, {
+                                                       "job": "discrete-sgd", "theta_star": float(theta_star),
+                                                       "minibatch": m, "loss": loss}).sequence("training_data"))
                 worst_sgd = max(worst_sgd, float(np.abs(ends - exact[j]).max()))
                 ax.scatter(np.full(len(ends), j) + (k - 0.5) * 0.15, ends, s=10, color=f"C{k}",
                            label=f"{loss}: SGD runs" if j == 0 else None)
