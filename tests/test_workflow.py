@@ -1,8 +1,6 @@
 """The Snakemake workflow end to end on config/smoke.yaml, in a temporary folder."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,21 +14,10 @@ from gandiv.pipeline import fit_exact
 from gandiv.report import validate_verdict
 
 REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 SMOKE = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
 
 
-def snakemake(*args, cwd, timeout=600):
-    return subprocess.run([SNAKEMAKE, "-s", str(REPO / "Snakefile"), *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("smoke")
-    result = snakemake("--cores", "2", "--configfile", str(REPO / "config" / "smoke.yaml"), cwd=workdir)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return workdir
+from conftest import snakemake  # noqa: E402  (the smoke_run fixture is in conftest.py: one smoke run per session)
 
 
 @pytest.mark.slow

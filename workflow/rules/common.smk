@@ -51,11 +51,6 @@ GAN_GPUS = 1 if GAN and GAN["device"] == "gpu" else 0
 GAN_ENV = "../../envs/gan-gpu.yaml" if GAN_GPUS else "../../envs/gan.yaml"
 
 
-def gan_training_config():
-    """Everything in the `gan` section that changes a training (evaluation settings do not)."""
-    return {key: value for key, value in GAN.items() if key not in ("grid", "evaluation", "threads")}
-
-
 def gan_runs(target=None, generator=None):
     """Every training of the grid as wildcard values, optionally for one target and generator."""
     runs = []
@@ -93,14 +88,6 @@ def zoo_training_runs(target=None):
 
     zoo = zoo_config()
     return [run for run in (zoo_runs(zoo) if zoo else []) if target in (None, run["target"])]
-
-
-def zoo_run_settings(target, rule, discriminator):
-    """What one zoo training depends on (its objective's settings, not the other rules' or the seed list)."""
-    from gandiv.zoo import generator_for, training_settings
-
-    generator = generator_for(zoo_config(), target)
-    return training_settings(zoo_config(), rule, discriminator, generator) | {"generator_kind": generator}
 
 
 ZOO_THREADS = zoo_config()["threads"] if zoo_config() else 1
@@ -216,17 +203,30 @@ FIT_EXACT_KEYS = ["seed", "exact.n_starts", "exact.max_iter", "exact.quadrature_
 JSPI_PATH_KEYS = ["seed", "exact.pi_grid", "exact.path_starts", "exact.max_iter", "exact.quadrature_points_per_sd",
                   "exact.quadrature_halfwidth_sd"]
 GAN_TRAINING_KEYS = [f"gan.{key}" for key in (GAN or {}) if key not in ("grid", "evaluation", "threads")]
-SS_TRAINING_KEYS = [f"figures.ss-inconsistency.training.{key}" for key in (ss_training_config() or {})
-                    if key not in ("joints", "epsilons", "annealed", "seeds", "threads")]
+SS_SCHEDULE_KEYS = {"linear": ["decay_share", "final_epsilon"], "inverse_sigmoid": ["inverse_sigmoid_k"]}
 
 
-def zoo_training_keys(rules):
-    """Config keys a zoo training (or evaluation) of these update rules reads."""
-    keys = ["device", "steps", "steps_per_call", "batch_size", "n_snapshot_samples", "generator", "discriminator",
-            "density_runs"] + [f"objectives.{rule}" for rule in rules]
+def ss_training_keys(schedule):
+    """Config keys a pair-model training with this schedule reads."""
+    keys = ["batch_size", "embedding_dim", "hidden", "learning_rate", "steps", "steps_per_call"]
+    return [f"figures.ss-inconsistency.training.{key}" for key in keys + SS_SCHEDULE_KEYS.get(schedule, [])]
+
+
+def zoo_training_keys(target, rules):
+    """Config keys the zoo's trainings (or their evaluation) on `target` read, for these update rules."""
+    from gandiv.zoo import generator_for
+
+    keys = ["device", "steps", "steps_per_call", "batch_size", "n_snapshot_samples", "generator", "discriminator"]
+    keys += [f"objectives.{rule}" for rule in rules]
+    if target in zoo_config()["density_runs"]["targets"]:
+        keys.append("density_runs.generator")
+        if generator_for(zoo_config(), target) == "flow":
+            keys.append("density_runs.flow_layers")
     return [f"figures.objectives-zoo.{key}" for key in keys]
 
 
 def figure_keys(figure):
-    """Config keys a figure's job reads."""
-    return ["seed", "exact", "targets", f"figures.{figure}"] + (["gan"] if GAN else [])
+    """Config keys a figure's job reads (declared by its module, gandiv.experiments.CONFIG_NEEDS)."""
+    from gandiv.experiments import figure_config_keys
+
+    return figure_config_keys(figure, config["figures"][figure])

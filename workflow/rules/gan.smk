@@ -61,7 +61,8 @@ rule zoo_train:
         snapshots=f"{ZOO_RUN}/snapshots.npz",
         status=f"{ZOO_RUN}/status.json",
     params:
-        job=lambda w: declared(*zoo_training_keys([w.update_rule]), f"targets.{w.target}"),
+        job=lambda w: declared(*zoo_training_keys(w.target, [w.update_rule]), f"targets.{w.target}",
+                               "figures.objectives-zoo.density_runs.targets"),
     threads: ZOO_THREADS
     resources:
         gpu=ZOO_GPUS,
@@ -92,7 +93,7 @@ rule zoo_evaluate:
     output:
         table="results/objectives_zoo/{target}/evaluation.csv",
     params:
-        job=lambda w: declared(*zoo_training_keys(zoo_config()["rules"]), f"targets.{w.target}",
+        job=lambda w: declared(*zoo_training_keys(w.target, zoo_config()["rules"]), f"targets.{w.target}",
                                "figures.objectives-zoo.evaluation", "figures.objectives-zoo.min_mode_share"),
     threads: ZOO_THREADS
     resources:

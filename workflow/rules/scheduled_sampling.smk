@@ -7,7 +7,7 @@ rule ss_train:
         history=f"{SS_RUN}/history.csv",
         tables=f"{SS_RUN}/tables.json",
     params:
-        job=lambda w: declared(*SS_TRAINING_KEYS, f"figures.ss-inconsistency.joints.{w.joint}"),
+        job=lambda w: declared(*ss_training_keys(w.schedule), f"figures.ss-inconsistency.joints.{w.joint}"),
     threads: ss_training_config()["threads"] if ss_training_config() else 1
     log:
         f"logs/{SS_RUN}.log",

@@ -6,6 +6,7 @@ input files from earlier pipeline stages) and returns a `FigureResult`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -75,3 +76,49 @@ def builders() -> dict:
         "wgan-critic": critic_figures.wgan_critic,
         "objectives-zoo": zoo_figures.objectives_zoo,
     }
+
+
+QUADRATURE_KEYS = ("exact.quadrature_points_per_sd", "exact.quadrature_halfwidth_sd")
+
+
+@dataclass(frozen=True)
+class ConfigNeeds:
+    """What a figure's builder reads from the config: keys of its own settings (None: all of them), other
+    dotted keys, and the settings keys that name targets (each named target's entry is read whole)."""
+
+    settings: tuple | None = None
+    config: tuple = ()
+    targets: tuple = ()
+
+
+CONFIG_NEEDS = {
+    "iclr-fig1": ConfigNeeds(None, ("seed", "exact.n_starts", *QUADRATURE_KEYS), ("target",)),
+    "jspi-interpolation": ConfigNeeds(("targets",), ("seed", "exact.n_starts", *QUADRATURE_KEYS), ("targets",)),
+    "jspi-limits": ConfigNeeds(None, (), ("mixture_target",)),
+    "gan-optimal-value": ConfigNeeds(None, (), ("target",)),
+    "update-rules": ConfigNeeds(),
+    "w-vs-kl": ConfigNeeds(),
+    "tv-trials": ConfigNeeds(),
+    "cramer-bernoulli": ConfigNeeds(None, ("seed",)),
+    "kl-vs-rkl-multimodal": ConfigNeeds(None, ("seed", "exact.max_iter", *QUADRATURE_KEYS), ("target",)),
+    "kl-fit-gaussian2d": ConfigNeeds(None, ("seed",), ("target",)),
+    "gan-grid": ConfigNeeds(("heatmap_target", "heatmap_generator")),
+    "jspi-convention": ConfigNeeds(("target", "rule")),
+    "swissroll-kl": ConfigNeeds(None, ("seed",), ("target",)),
+    "density-ratio": ConfigNeeds(("target", "generator"), (), ("target",)),
+    "kl-rule-theory": ConfigNeeds(("target", "generator"), ("seed", *QUADRATURE_KEYS), ("target",)),
+    "ss-inconsistency": ConfigNeeds(("joints", "n_epsilon"), ("seed",)),
+    "wgan-critic": ConfigNeeds(("p", "q")),
+    "objectives-zoo": ConfigNeeds(("targets", "density_runs.targets"), (), ("targets",)),
+}
+
+
+def figure_config_keys(figure_id: str, settings: Mapping) -> list[str]:
+    """Dotted config keys the figure's job reads: its Snakemake rule declares them (gandiv.config_view)."""
+    needs = CONFIG_NEEDS[figure_id]
+    own = [f"figures.{figure_id}"] if needs.settings is None else [f"figures.{figure_id}.{k}" for k in needs.settings]
+    names = []
+    for key in needs.targets:
+        value = settings[key]
+        names += [value] if isinstance(value, str) else list(value)
+    return own + list(needs.config) + [f"targets.{name}" for name in dict.fromkeys(names)]
