@@ -23,6 +23,7 @@ import pandas as pd
 import tensorflow as tf
 from keras import ops
 
+from . import domain
 from .compiled_loop import InGraphDataModel, fit_in_chunks
 from .scheduled_sampling import epsilon_at
 from .seeding import Streams, keras_seeds
@@ -53,7 +54,7 @@ class ScheduledSamplingModel(InGraphDataModel):
     def __init__(self, joint: np.ndarray, schedule: str, schedule_settings: dict, batch_size: int, embedding_dim: int,
                  hidden: int, streams: Streams, **kwargs):
         super().__init__(**kwargs)
-        joint = np.asarray(joint, dtype=float)
+        joint = domain.joint_table("joint", joint)  # ValueError unless a valid joint table (as in the config)
         self.n_symbols = joint.shape[0]
         self.conditional = conditional_network(self.n_symbols, embedding_dim, hidden,
                                                streams.sequence("generator_weights"))

@@ -1,22 +1,25 @@
 """Config validation: JSON schema plus the semantic checks a schema cannot express.
 
 Every error is a ConfigError naming the dotted key path and what is allowed there.
+Parameter domains (target parameters, joint tables) are the constructors' own
+rules in `gandiv.domain`; their DomainError becomes a ConfigError here.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+from contextlib import contextmanager
 from pathlib import Path
 
 import jsonschema
 import numpy as np
 import yaml
 
+from . import domain
 from .wildcards import int_token, number_token, parse_number
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-WEIGHT_TOL = 1e-9
 # Figure keys whose values name entries of `targets` (a string or a list of strings).
 TARGET_REF_KEYS = ("target", "targets", "mixture_target", "heatmap_target")
 # GAN figures: (key naming the target, key naming the generator) of their settings.
@@ -187,48 +190,32 @@ def target_dim(target: dict) -> int:
     return 2  # theis2016_mixture, swiss_roll, ring_of_gaussians, grid_of_gaussians
 
 
-def _check_cov(cov: list, d: int, path: str) -> None:
-    """Covariance is d x d, symmetric and positive definite."""
-    if len(cov) != d or any(len(row) != d for row in cov):
-        raise ConfigError(path, f"is not {d} x {d} (row lengths {[len(r) for r in cov]})",
-                          f"a {d} x {d} matrix matching the mean dimension")
-    c = np.asarray(cov, dtype=float)
-    if not np.allclose(c, c.T, rtol=0.0, atol=1e-12 * max(1.0, np.abs(c).max())):
-        raise ConfigError(path, f"matrix {cov} is not symmetric", "symmetric positive-definite matrices")
+@contextmanager
+def _domain(path: str, param: str | None = None):
+    """Turn a DomainError into a ConfigError at `path` + the parameter's name (its part after `param` if given)."""
     try:
-        np.linalg.cholesky(c)
-    except np.linalg.LinAlgError:
-        lam = np.linalg.eigvalsh(c).min()
-        raise ConfigError(path, f"matrix {cov} is not positive definite (smallest eigenvalue {lam:.6g})",
-                          "symmetric positive-definite matrices") from None
+        yield
+    except domain.DomainError as e:
+        key = path + e.param[len(param):] if param else f"{path}.{e.param}"
+        raise ConfigError(key, e.problem, e.allowed) from None
 
 
 def _check_targets(targets: dict) -> None:
-    """Mixture weights, mean dimensions, covariance shape/PD, swiss-roll radii."""
+    """Each target's parameters are in the domain of its constructor (`gandiv.domain`), with d in {1, 2}."""
     for name, t in targets.items():
-        p = f"targets.{name}"
-        if t["kind"] == "gaussian_mixture":
-            w, means, covs = t["weights"], t["means"], t["covariances"]
-            if abs(sum(w) - 1.0) > WEIGHT_TOL:
-                raise ConfigError(f"{p}.weights", f"weights sum to {sum(w):.12g}",
-                                  f"non-negative weights summing to 1 (tolerance {WEIGHT_TOL:g})")
-            for key, seq in (("means", means), ("covariances", covs)):
-                if len(seq) != len(w):
-                    raise ConfigError(f"{p}.{key}", f"{len(seq)} {key} for {len(w)} weights",
-                                      f"exactly one entry per weight ({len(w)})")
-            d = len(means[0])
-            for i, m in enumerate(means):
-                if len(m) != d:
-                    raise ConfigError(f"{p}.means[{i}]", f"dimension {len(m)} differs from means[0] ({d})",
-                                      "all means of a target share one dimension d in {1, 2}")
-            for i, c in enumerate(covs):
-                _check_cov(c, d, f"{p}.covariances[{i}]")
-        elif t["kind"] == "gaussian":
-            _check_cov(t["covariance"], len(t["mean"]), f"{p}.covariance")
-        elif t["kind"] == "swiss_roll":
-            r0, r1 = t["radius"]
-            if not r0 < r1:
-                raise ConfigError(f"{p}.radius", f"r0={r0} is not < r1={r1}", "[r0, r1] with 0 < r0 < r1")
+        with _domain(f"targets.{name}"):
+            if t["kind"] == "gaussian_mixture":
+                domain.mixture(t["weights"], t["means"], t["covariances"], dims=(1, 2))
+            elif t["kind"] == "gaussian":
+                domain.gaussian(t["mean"], t["covariance"])
+            elif t["kind"] == "theis2016_mixture":
+                domain.count("seed", t["seed"], minimum=0, maximum=domain.MAX_SEED)
+            elif t["kind"] == "swiss_roll":
+                domain.swiss_roll(t["n_components"], t["turns"], t["radius"], t["sd"])
+            elif t["kind"] == "ring_of_gaussians":
+                domain.ring(t["n_modes"], t["radius"], t["sd"])
+            elif t["kind"] == "grid_of_gaussians":
+                domain.grid(t["n_per_side"], t["spacing"], t["sd"])
 
 
 def _check_exact(exact: dict) -> None:
@@ -416,17 +403,9 @@ def _check_scheduled_sampling(f: dict) -> None:
 
 
 def _check_joint(path: str, table: list) -> None:
-    """A joint table of two symbols: square, summing to 1, every first symbol possible."""
-    array = np.asarray(table, dtype=float)
-    if array.ndim != 2 or array.shape[0] != array.shape[1]:
-        raise ConfigError(path, f"rows of unequal length or not square ({[len(r) for r in table]})",
-                          "a K x K table (rows x1, columns x2)")
-    if abs(array.sum() - 1.0) > WEIGHT_TOL:
-        raise ConfigError(path, f"entries sum to {array.sum():.12g}",
-                          f"non-negative entries summing to 1 (tolerance {WEIGHT_TOL:g})")
-    if (array.sum(axis=1) <= 0).any():
-        raise ConfigError(path, f"row {int(np.argmin(array.sum(axis=1)))} is all zero",
-                          "every value of x1 with positive probability")
+    """A joint table of two symbols: square, summing to 1, every first symbol possible (`domain.joint_table`)."""
+    with _domain(path, "joint"):
+        domain.joint_table("joint", table)
 
 
 def path_number_lists(config: dict) -> list[tuple[str, list, str]]:

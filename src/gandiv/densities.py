@@ -3,6 +3,8 @@
 Every continuous density is a Gaussian mixture under the hood (a Gaussian is a
 one-component mixture), so `log_prob`, `sample`, the quadrature grid and the
 closed forms all work on one representation. Points are arrays of shape (n, d).
+Constructors check their parameters (`gandiv.domain`, the rules the config
+validator applies) and raise a ValueError (`DomainError`) naming the parameter.
 """
 
 from __future__ import annotations
@@ -12,22 +14,30 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
+from . import domain
+
 LOG_2PI = np.log(2.0 * np.pi)
 
 
 @dataclass(frozen=True)
 class GaussianMixture:
-    """Mixture of full-covariance Gaussians in d dimensions (d = 1 or 2 here)."""
+    """Mixture of full-covariance Gaussians in d dimensions (d = 1 or 2 here).
+
+    Domain (`domain.mixture`): weights (k,) finite, >= 0, summing to 1 within
+    WEIGHT_TOL; means (k, d) finite; covariances (k, d, d) finite, symmetric,
+    positive definite; otherwise ValueError. Zero-weight components carry no
+    mass and are dropped, so a mixture with one positive weight is a Gaussian.
+    """
 
     weights: np.ndarray  # (k,)
     means: np.ndarray  # (k, d)
     covariances: np.ndarray  # (k, d, d)
 
     def __post_init__(self):
-        weights = np.asarray(self.weights, dtype=float).reshape(-1)
-        means = np.asarray(self.means, dtype=float).reshape(len(weights), -1)
-        d = means.shape[1]
-        covariances = np.asarray(self.covariances, dtype=float).reshape(len(weights), d, d)
+        weights, means, covariances = domain.mixture(self.weights, self.means, self.covariances)
+        if not (weights > 0).all():
+            keep = weights > 0
+            weights, means, covariances = weights[keep], means[keep], covariances[keep]
         object.__setattr__(self, "weights", weights)
         object.__setattr__(self, "means", means)
         object.__setattr__(self, "covariances", covariances)
@@ -52,8 +62,7 @@ class GaussianMixture:
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log density at each point, shape (n,)."""
-        log_w = np.log(np.where(self.weights > 0, self.weights, 1e-300))
-        return logsumexp(self.component_log_probs(x) + log_w, axis=1)
+        return logsumexp(self.component_log_probs(x) + np.log(self.weights), axis=1)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """n independent draws, shape (n, d)."""
@@ -87,9 +96,12 @@ class GaussianMixture:
 
 
 def gaussian(mean, covariance) -> GaussianMixture:
-    """A single Gaussian N(mean, covariance); scalars give a 1-D Gaussian."""
-    mean = np.atleast_1d(np.asarray(mean, dtype=float))
-    covariance = np.asarray(covariance, dtype=float).reshape(len(mean), len(mean))
+    """A single Gaussian N(mean, covariance); scalars give a 1-D Gaussian.
+
+    Domain (`domain.gaussian`): a finite mean (a number or a d-vector) and a finite,
+    symmetric, positive-definite d x d covariance (a number if d = 1); otherwise ValueError.
+    """
+    mean, covariance = domain.gaussian(mean, covariance)
     return GaussianMixture(np.ones(1), mean[None], covariance[None])
 
 
@@ -101,8 +113,10 @@ def theis2016_mixture(seed: int = 22, n_components: int = 10) -> GaussianMixture
     """The 2-D mixture of Huszár (2015) Fig. 1, drawn as in the software of Theis et al. (2016).
 
     Draw order matters: weights, then variances, then a 100 x k matrix of means
-    whose rows 0 and 1 are the x and y coordinates.
+    whose rows 0 and 1 are the x and y coordinates. seed: an integer in [0, 2**32 - 1];
+    n_components: an integer >= 1 (ValueError otherwise).
     """
+    domain.theis2016(seed, n_components)
     rs = np.random.RandomState(seed)
     weights = rs.dirichlet([0.5] * n_components)
     variances = 1.0 / (rs.rand(n_components) + 1.0) ** 2
@@ -114,8 +128,11 @@ def theis2016_mixture(seed: int = 22, n_components: int = 10) -> GaussianMixture
 def swiss_roll(n_components: int, turns: float, radius: tuple[float, float], sd: float) -> GaussianMixture:
     """Analytic Swiss roll: equal-weight isotropic Gaussians on the spiral r(t) = r0 + (r1 - r0) t.
 
-    The density is exact (a mixture), so exact divergences exist for it.
+    The density is exact (a mixture), so exact divergences exist for it. Domain
+    (`domain.swiss_roll`): n_components an integer >= 1; turns, sd finite > 0;
+    radius (r0, r1) with 0 < r0 < r1 (ValueError otherwise).
     """
+    domain.swiss_roll(n_components, turns, radius, sd)
     t = np.linspace(0.0, 1.0, n_components)
     angle = 2.0 * np.pi * turns * t
     r = radius[0] + (radius[1] - radius[0]) * t
@@ -126,18 +143,19 @@ def swiss_roll(n_components: int, turns: float, radius: tuple[float, float], sd:
 
 @dataclass(frozen=True)
 class Discrete:
-    """A law on finitely many points of the real line."""
+    """A law on finitely many points of the real line.
+
+    Domain (`domain.discrete_law`): support and probs 1-D, finite, of one length; probs
+    >= 0 summing to 1 within WEIGHT_TOL; otherwise ValueError. The support is stored
+    sorted (log_prob looks points up by binary search) with duplicate points merged,
+    their probabilities summed: the law is the same.
+    """
 
     support: np.ndarray
     probs: np.ndarray
 
     def __post_init__(self):
-        support = np.asarray(self.support, dtype=float)
-        probs = np.asarray(self.probs, dtype=float)
-        if support.shape != probs.shape or not np.isclose(probs.sum(), 1.0, atol=1e-12):
-            raise ValueError("Discrete: support and probs must match and probs sum to 1")
-        order = np.argsort(support)  # log_prob looks points up by binary search
-        support, probs = support[order], probs[order]
+        support, probs = domain.discrete_law(self.support, self.probs)
         object.__setattr__(self, "support", support)
         object.__setattr__(self, "probs", probs)
 
@@ -155,14 +173,22 @@ class Discrete:
 
 
 def ring_of_gaussians(n_modes: int, radius: float, sd: float) -> GaussianMixture:
-    """Equal-weight isotropic Gaussians evenly spaced on a circle (the WGAN-GP paper's "8 Gaussians")."""
+    """Equal-weight isotropic Gaussians evenly spaced on a circle (the WGAN-GP paper's "8 Gaussians").
+
+    n_modes: an integer >= 1; radius, sd: finite > 0 (ValueError otherwise).
+    """
+    domain.ring(n_modes, radius, sd)
     angle = 2.0 * np.pi * np.arange(n_modes) / n_modes
     means = radius * np.column_stack([np.cos(angle), np.sin(angle)])
     return GaussianMixture(np.full(n_modes, 1.0 / n_modes), means, np.tile(sd**2 * np.eye(2), (n_modes, 1, 1)))
 
 
 def grid_of_gaussians(n_per_side: int, spacing: float, sd: float) -> GaussianMixture:
-    """Equal-weight isotropic Gaussians on a centred square grid (the WGAN-GP paper's "25 Gaussians")."""
+    """Equal-weight isotropic Gaussians on a centred square grid (the WGAN-GP paper's "25 Gaussians").
+
+    n_per_side: an integer >= 1; spacing, sd: finite > 0 (ValueError otherwise).
+    """
+    domain.grid(n_per_side, spacing, sd)
     ticks = spacing * (np.arange(n_per_side) - (n_per_side - 1) / 2.0)
     means = np.array([[x, y] for x in ticks for y in ticks])
     n = len(means)
@@ -170,7 +196,7 @@ def grid_of_gaussians(n_per_side: int, spacing: float, sd: float) -> GaussianMix
 
 
 def target_from_config(spec: dict) -> GaussianMixture:
-    """Build a target P from its (validated) config entry."""
+    """Build a target P from its config entry; parameters outside their domain raise ValueError."""
     kind = spec["kind"]
     if kind == "gaussian_mixture":
         return GaussianMixture(spec["weights"], spec["means"], spec["covariances"])

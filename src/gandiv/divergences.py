@@ -6,6 +6,8 @@ Closed forms are used where they exist (`method="auto"`); everything else is a
 vectorised sum over a `quadrature.Grid` (for two discrete laws: their supports,
 with the counting measure). The `*_on_grid` functions take log
 densities already evaluated on a grid, so fitting can reuse log P.
+Parameters outside their domain (pi not in (0, 1), a bandwidth not finite
+> 0, an unknown method) raise ValueError naming the parameter (`gandiv.domain`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import numpy as np
 from scipy.special import ndtr
 from scipy.stats import wasserstein_distance
 
+from . import domain
 from .densities import Discrete, GaussianMixture, is_gaussian
 from .quadrature import DEFAULT_HALFWIDTH_SD, DEFAULT_POINTS_PER_SD, Grid, QuadratureError, grid_for, refined_grid
 
 # Grid density for integrands with kinks (|p - q|, |F_P - F_Q|) in 1-D.
 KINKED_POINTS_PER_SD = 2000.0
+METHODS = ("auto", "closed", "grid")  # of kl_pq and kl_qp
 
 # ---------------------------------------------------------------- on a grid
 
@@ -34,7 +38,8 @@ def _plogratio(log_a: np.ndarray, log_b: np.ndarray) -> np.ndarray:
 
 
 def log_mixture(log_p: np.ndarray, log_q: np.ndarray, pi: float) -> np.ndarray:
-    """log M for M = pi P + (1 - pi) Q, computed without overflow."""
+    """log M for M = pi P + (1 - pi) Q, computed without overflow; pi in (0, 1)."""
+    domain.open_unit("pi", pi)
     return np.logaddexp(np.log(pi) + log_p, np.log1p(-pi) + log_q)
 
 
@@ -44,7 +49,7 @@ def kl_on_grid(log_a: np.ndarray, log_b: np.ndarray, grid: Grid) -> float:
 
 
 def js_pi_on_grid(log_p: np.ndarray, log_q: np.ndarray, pi: float, grid: Grid) -> float:
-    """JS_pi[P||Q] from log densities on a grid."""
+    """JS_pi[P||Q] from log densities on a grid; pi in (0, 1)."""
     log_m = log_mixture(log_p, log_q, pi)
     return grid.integrate(pi * _plogratio(log_p, log_m) + (1.0 - pi) * _plogratio(log_q, log_m))
 
@@ -72,7 +77,8 @@ def kl_gaussians(p: GaussianMixture, q: GaussianMixture) -> float:
 
 
 def binary_entropy(pi: float) -> float:
-    """H(pi) in nats: the upper bound of JS_pi, reached when P and Q do not overlap."""
+    """H(pi) in nats: the upper bound of JS_pi, reached when P and Q do not overlap; pi in (0, 1)."""
+    domain.open_unit("pi", pi)
     return float(-pi * np.log(pi) - (1.0 - pi) * np.log1p(-pi))
 
 
@@ -89,7 +95,11 @@ def _rbf_expectation(a: GaussianMixture, b: GaussianMixture, bandwidth: float) -
 
 
 def mmd(p, q, bandwidth: float) -> float:
-    """MMD with the Gaussian RBF kernel exp(-|x-y|^2 / (2 l^2)), exact for Gaussian mixtures and discrete laws."""
+    """MMD with the Gaussian RBF kernel exp(-|x-y|^2 / (2 l^2)), exact for Gaussian mixtures and discrete laws.
+
+    bandwidth l: finite > 0 (ValueError otherwise).
+    """
+    domain.positive("bandwidth", bandwidth)
     if isinstance(p, Discrete) and isinstance(q, Discrete):
         support = np.union1d(p.support, q.support)
         diff = np.exp(p.log_prob(support)) - np.exp(q.log_prob(support))
@@ -116,7 +126,11 @@ def _logs(p, q, grid: Grid | None):
 
 
 def kl_pq(p: GaussianMixture, q: GaussianMixture, grid: Grid | None = None, method: str = "auto") -> float:
-    """KL[P||Q] (the maximum-likelihood direction)."""
+    """KL[P||Q] (the maximum-likelihood direction).
+
+    method: "auto" (closed form for two Gaussians unless a grid is given), "closed" or "grid".
+    """
+    domain.choice("method", method, METHODS)
     closed_form_exists = isinstance(p, GaussianMixture) and isinstance(q, GaussianMixture) and is_gaussian(
         p) and is_gaussian(q)
     if method == "closed" or (method == "auto" and grid is None and closed_form_exists):
@@ -131,7 +145,7 @@ def kl_qp(p: GaussianMixture, q: GaussianMixture, grid: Grid | None = None, meth
 
 
 def js_pi(p: GaussianMixture, q: GaussianMixture, pi: float, grid: Grid | None = None) -> float:
-    """Generalised Jensen-Shannon divergence JS_pi[P||Q]."""
+    """Generalised Jensen-Shannon divergence JS_pi[P||Q]; pi in (0, 1)."""
     log_p, log_q, grid = _logs(p, q, grid)
     return js_pi_on_grid(log_p, log_q, pi, grid)
 

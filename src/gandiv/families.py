@@ -13,6 +13,7 @@ from enum import Enum
 
 import numpy as np
 
+from . import domain
 from .densities import LOG_2PI, GaussianMixture, gaussian
 
 
@@ -24,10 +25,19 @@ class Family(str, Enum):
 
 @dataclass(frozen=True)
 class GaussianFamily:
-    """A Gaussian family in `dim` dimensions with a given covariance structure."""
+    """A Gaussian family in `dim` dimensions with a given covariance structure.
+
+    dim: an integer >= 1; kind: a `Family` member (ValueError otherwise).
+    """
 
     dim: int
     kind: Family
+
+    def __post_init__(self):
+        domain.count("dim", self.dim)
+        if not isinstance(self.kind, Family):
+            raise domain.DomainError("kind", f"got {self.kind!r}",
+                                     "a Family: " + ", ".join(f"Family.{f.name}" for f in Family))
 
     @property
     def n_scale(self) -> int:
@@ -52,8 +62,13 @@ class GaussianFamily:
         return chol
 
     def density(self, theta: np.ndarray) -> GaussianMixture:
+        """The Gaussian q(.; theta); theta: finite, of length n_params (ValueError otherwise)."""
+        theta = domain.array("theta", theta, ndim=1)
+        if len(theta) != self.n_params:
+            raise domain.DomainError("theta", f"has {len(theta)} entries",
+                                     f"{self.n_params} finite numbers (the mean, then {self.n_scale} scale parameters)")
         chol = self.cholesky(theta)
-        return gaussian(np.asarray(theta)[: self.dim], chol @ chol.T)
+        return gaussian(theta[: self.dim], chol @ chol.T)
 
     def pack(self, mean: np.ndarray, covariance: np.ndarray) -> np.ndarray:
         """Parameters of the family member closest in form to N(mean, covariance)."""

@@ -15,6 +15,10 @@ eps being the probability of feeding the real first symbol. Two minimisers are c
   and Q1 is found numerically.
 
 Both equal P at eps = 1 and the factorised P1 P2 at eps = 0.
+
+Every function taking a joint table P checks it as the config does (`domain.joint_table`:
+K x K, finite, non-negative, summing to 1, every x1 possible) and eps in [0, 1];
+otherwise ValueError naming the parameter.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
 
+from . import domain
+
 
 def marginals(joint: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """P1, P2 and the conditionals P2|1 (rows) of a joint table."""
-    joint = np.asarray(joint, dtype=float)
+    joint = domain.joint_table("joint", joint)
     p1, p2 = joint.sum(axis=1), joint.sum(axis=0)
     return p1, p2, joint / p1[:, None]
 
@@ -39,6 +45,7 @@ def _kl(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def ss_objective(joint: np.ndarray, q1: np.ndarray, q2_given_1: np.ndarray, eps: float) -> float:
     """The note's eq. 6 for the autoregressive model (q1, q2_given_1)."""
+    domain.unit("eps", eps)
     p1, p2, p2_given_1 = marginals(joint)
     value = _kl(p1, q1) + eps * p1 @ _kl(p2_given_1, q2_given_1)
     if eps < 1:  # the sampled-prefix term; skipped at eps = 1 where its weight is 0 (and KL may be inf)
@@ -48,6 +55,7 @@ def ss_objective(joint: np.ndarray, q1: np.ndarray, q2_given_1: np.ndarray, eps:
 
 def mixture_conditionals(joint: np.ndarray, q1: np.ndarray, eps: float) -> np.ndarray:
     """The conditionals minimising eq. 6 for a given Q1 (a weighted mixture of P2|z and P2)."""
+    domain.unit("eps", eps)
     p1, p2, p2_given_1 = marginals(joint)
     real, sampled = eps * p1[:, None], (1 - eps) * q1[:, None]
     return (real * p2_given_1 + sampled * p2[None, :]) / (real + sampled)
@@ -63,10 +71,11 @@ def algorithm_fixed_point_numerically(joint: np.ndarray, eps: float, iterations:
                                       tol: float = 1e-13) -> tuple[np.ndarray, np.ndarray]:
     """The same fixed point by iterating the algorithm: minimise eq. 6 over all logits by L-BFGS with the
     prefix distribution frozen at the current Q1, then update it, until nothing moves."""
-    k = joint.shape[0]
+    domain.unit("eps", eps)
+    p1, p2, p2_given_1 = marginals(joint)
+    k = len(p1)
     frozen = np.full(k, 1.0 / k)
     theta = np.zeros(k + k * k)
-    p1, p2, p2_given_1 = marginals(joint)
 
     def surrogate(theta):
         log_q1, log_q2 = log_softmax(theta[:k]), log_softmax(theta[k:].reshape(k, k), axis=1)
@@ -89,7 +98,8 @@ def algorithm_fixed_point_numerically(joint: np.ndarray, eps: float, iterations:
 
 def idealised_minimiser(joint: np.ndarray, eps: float, n_starts: int = 8, seed: int = 0):
     """Global minimiser of eq. 6 over all autoregressive Q: Q1 numerically, the conditionals in closed form."""
-    k = joint.shape[0]
+    domain.unit("eps", eps)
+    k = len(marginals(joint)[0])
 
     def profile(logits):
         q1 = softmax(logits)
