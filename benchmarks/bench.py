@@ -71,10 +71,12 @@ def gan_steps() -> None:
     """Training steps per second: the pipeline's compiled loop vs one tf.function per step vs eager."""
     import tensorflow as tf
 
+    from gandiv.seeding import run_streams
     from gandiv.training import build_model, configure_tensorflow
 
     configure_tensorflow(GAN_REFERENCE["threads"], use_gpu=False)
-    model = build_model(theis2016_mixture(), "mlp", "nonsaturating", 0.5, 0, GAN_REFERENCE)
+    streams = run_streams(0, {"job": "benchmark"})
+    model = build_model(theis2016_mixture(), "mlp", "nonsaturating", 0.5, streams, GAN_REFERENCE)
     dummy = tf.data.Dataset.from_tensors(tf.zeros((1,))).repeat()
     chunk = GAN_REFERENCE["steps_per_call"]
     model.fit(dummy, epochs=1, steps_per_epoch=chunk, verbose=0, shuffle=False)  # trace and warm up

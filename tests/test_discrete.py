@@ -292,3 +292,12 @@ def test_sgd_on_the_wasserstein_minibatch_loss_misses_theta_star():
     # m = 1 and theta* = 0.6: the median of a single draw is 1, so SGD walks to the boundary, not to 0.6.
     ends = sgd_on_sample_loss(0.6, 1, "wasserstein", steps=5000, learning_rate=0.1, n_seeds=4, seed=2)
     assert np.all(ends > 0.95)
+
+
+def test_sgd_runs_take_a_seed_sequence_and_repeat_exactly():
+    from gandiv.discrete import sgd_on_sample_loss
+
+    seq = np.random.SeedSequence(7, spawn_key=(1,))
+    first, second = (sgd_on_sample_loss(0.6, 5, "cramer", 200, 0.1, 3, seq) for _ in range(2))
+    assert np.array_equal(first, second)
+    assert not np.array_equal(first, sgd_on_sample_loss(0.6, 5, "cramer", 200, 0.1, 3, np.random.SeedSequence(8)))

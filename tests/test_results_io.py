@@ -351,7 +351,7 @@ def test_evaluation_job_names_a_truncated_weights_file(tmp_path):
     status = RECORD | {"generator": "gaussian"}
 
     def build(s):
-        return build_model(target, s["generator"], s["rule"], s["pi"], s["seed"], settings)
+        return build_model(target, s["generator"], s["rule"], s["pi"], pipeline.gan_streams(s), settings)
 
     run_dir = tmp_path / "run"
     model = build(status)

@@ -47,7 +47,11 @@ def _split(dotted: str) -> list:
 
 
 def job_config(config: Mapping, keys: list[str]) -> dict:
-    """The part of `config` under the dotted `keys`, as one nested dict (keys absent from config are left out)."""
+    """The part of `config` under the dotted `keys`, as one nested dict (keys absent from config are left out).
+
+    Keys are sorted at every level, so the result (a Snakemake param, compared by its text) does not
+    depend on the order of the keys in the config file.
+    """
     out: dict = {}
     for dotted in keys:
         node, parts = config, _split(dotted)
@@ -62,7 +66,15 @@ def job_config(config: Mapping, keys: list[str]) -> dict:
                 raise ValueError(f"job_config: declare list entries whole, not {dotted!r}")
             target = target.setdefault(part, [] if isinstance(nxt, int) else {})
         target[parts[-1]] = node
-    return out
+    return _sorted(out)
+
+
+def _sorted(node):
+    if isinstance(node, Mapping):
+        return {k: _sorted(node[k]) for k in sorted(node)}
+    if isinstance(node, list):
+        return [_sorted(v) for v in node]
+    return node
 
 
 class ConfigView(Mapping):

@@ -130,7 +130,8 @@ def sgd_on_sample_loss(theta_star: float, m: int, loss: str, steps: int, learnin
     domain.count("steps", steps)
     domain.positive("learning_rate", learning_rate)
     domain.count("n_seeds", n_seeds)
-    domain.count("seed", seed, minimum=0)
+    if not isinstance(seed, np.random.SeedSequence):
+        domain.count("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     theta = np.full(n_seeds, 0.5)
     tail = np.zeros(n_seeds)

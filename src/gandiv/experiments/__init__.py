@@ -106,7 +106,7 @@ CONFIG_NEEDS = {
     "jspi-convention": ConfigNeeds(("target", "rule")),
     "swissroll-kl": ConfigNeeds(None, ("seed",), ("target",)),
     "density-ratio": ConfigNeeds(("target", "generator"), (), ("target",)),
-    "kl-rule-theory": ConfigNeeds(("target", "generator"), ("seed", *QUADRATURE_KEYS), ("target",)),
+    "kl-rule-theory": ConfigNeeds(None, ("seed", *QUADRATURE_KEYS), ("target",)),
     "ss-inconsistency": ConfigNeeds(("joints", "n_epsilon"), ("seed",)),
     "wgan-critic": ConfigNeeds(("p", "q")),
     "objectives-zoo": ConfigNeeds(("targets", "density_runs.targets"), (), ("targets",)),
