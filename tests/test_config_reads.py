@@ -229,3 +229,16 @@ def test_changing_a_key_reruns_exactly_the_jobs_that_read_it(smoke_run, tmp_path
         planner._restore()
     assert not problems, "\n".join(problems)
     assert not untested, f"keys no valid change was found for: {untested}"
+
+
+@pytest.mark.slow
+def test_every_file_a_job_reads_is_a_declared_input(smoke_run):
+    # Each job of the smoke run recorded the workflow files it opened for reading (a Python audit hook on open();
+    # results_io opens every intermediate file, Keras weights included, before parsing it).
+    import json
+
+    records = [json.loads(p.read_text()) for p in (smoke_run / "config-reads").glob("*.json")]
+    undeclared = {r["job"]: sorted(set(r["opened"]) - set(r["inputs"]) - set(r["outputs"])) for r in records}
+    assert not {job: files for job, files in undeclared.items() if files}, undeclared
+    evaluation = [r for r in records if r["job"].startswith("gan_evaluate:")]
+    assert evaluation and all(any(f.endswith("generator.weights.h5") for f in r["opened"]) for r in evaluation)

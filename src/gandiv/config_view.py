@@ -157,12 +157,19 @@ def _plain(value):
     return value
 
 
-def record_reads(view: ConfigView, job: str) -> None:
-    """Write {"job": job, "reads": [...]} into the folder named by $GANDIV_RECORD_CONFIG_READS, if set.
+def recording() -> bool:
+    """Whether this job records what it reads ($GANDIV_RECORD_CONFIG_READS is set: the workflow test)."""
+    return bool(os.environ.get(RECORD_ENV))
+
+
+def record_reads(view: ConfigView, job: str, **files) -> None:
+    """Write {"job": job, "reads": [...], **files} into the folder named by $GANDIV_RECORD_CONFIG_READS, if set.
 
     `job` names the job by its first output file; one file per job, so parallel jobs never share one.
+    `files` are lists of paths (the files the job opened, its declared inputs and outputs).
     """
     folder = os.environ.get(RECORD_ENV)
     if folder:
         name = job.replace("/", "__") + ".json"
-        (Path(folder) / name).write_text(json.dumps({"job": job, "reads": sorted(view.reads)}) + "\n")
+        record = {"job": job, "reads": sorted(view.reads)} | {k: sorted(map(str, v)) for k, v in files.items()}
+        (Path(folder) / name).write_text(json.dumps(record) + "\n")

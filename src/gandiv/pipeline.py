@@ -18,7 +18,7 @@ import pandas as pd
 
 from .catalogue import load_catalogue
 from .config import pi_grid
-from .config_view import ConfigView, record_reads
+from .config_view import ConfigView, record_reads, recording
 from .densities import target_from_config
 from .experiments import Context, builders
 from .families import Family, GaussianFamily
@@ -74,9 +74,38 @@ def snakemake_job(smk):
     for the workflow test when $GANDIV_RECORD_CONFIG_READS names a folder.
     """
     view = ConfigView(smk.params.job["config"], smk.params.job["config_keys"])
+    opened = _watch_opened_files() if recording() else set()
     with job_log(smk.log[0]):
         yield view
-    record_reads(view, f"{smk.rule}:{list(smk.output)[0]}")
+    record_reads(view, f"{smk.rule}:{list(smk.output)[0]}", opened=opened, inputs=list(smk.input),
+                 outputs=list(smk.output) + list(smk.log))
+
+
+DATA_FOLDERS = ("results", "figures", "config", "benchmarks", "logs")  # where the workflow keeps its files
+
+
+def _watch_opened_files() -> set:
+    """The workflow's files (relative paths under DATA_FOLDERS) this process opens for reading from now on.
+
+    A Python audit hook sees every open(), including the one results_io makes before Keras loads weights.
+    """
+    opened, cwd = set(), Path.cwd()
+
+    def hook(event, args):
+        if event != "open" or not isinstance(args[0], (str, os.PathLike)):
+            return
+        mode, flags = args[1], args[2]
+        reading = ("r" in mode and "+" not in mode) if isinstance(mode, str) else not flags & (os.O_WRONLY | os.O_RDWR)
+        path = Path(os.fsdecode(args[0]))
+        try:
+            relative = (path if not path.is_absolute() else path.relative_to(cwd)).as_posix()
+        except ValueError:
+            return
+        if reading and relative.split("/")[0] in DATA_FOLDERS:
+            opened.add(relative)
+
+    sys.addaudithook(hook)
+    return opened
 
 
 def _quadrature(config: dict) -> dict:

@@ -6,6 +6,7 @@ rule report:
         verdicts=expand("results/verdicts/{figure}.json", figure=enabled_figures()),
         figures=expand("figures/{figure}.png", figure=enabled_figures()),
         animations=animations(),
+        benchmarks=lambda wildcards: job_benchmarks(),  # each job's run time, written by Snakemake
     output:
         html=report("figures/report.html", category="Report"),
     params:
@@ -13,7 +14,6 @@ rule report:
         config_file=lambda wildcards: workflow.overwrite_configfiles[-1]
         if workflow.overwrite_configfiles
         else "config/config.yaml",
-        benchmarks=lambda wildcards: job_benchmarks(),
     log:
         "logs/report.log",
     conda:

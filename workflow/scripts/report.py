@@ -6,4 +6,4 @@ from gandiv.pipeline import build_report, snakemake_job
 
 with snakemake_job(snakemake) as config:
     build_report(config, snakemake.params.config_file, list(snakemake.input.verdicts),
-                 str(Path(snakemake.output.html).parent), list(snakemake.params.benchmarks), snakemake.output.html)
+                 str(Path(snakemake.output.html).parent), list(snakemake.input.benchmarks), snakemake.output.html)
