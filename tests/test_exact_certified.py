@@ -4,6 +4,7 @@ Also: a degenerate sample set (a collapsed generator) gives NaN k-NN estimates w
 """
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -137,3 +138,23 @@ def test_collapsed_generators_are_evaluated_with_reasons_not_crashes():
     for quantity in ("kl_pq", "kl_qp", "js", "js_pi"):
         row = rows[(quantity, "exact")]
         assert np.isfinite(row["value"]) and 0.0 <= row["exact_error"] < 1e-6 and row["note"] == ""
+
+
+def test_a_configured_target_that_cannot_be_certified_stops_naming_the_target_and_keys(tmp_path):
+    import yaml
+
+    from gandiv.config import load_schema, validate_config
+    from gandiv.pipeline import build_figure, fit_exact
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "smoke.yaml").read_text())
+    # Components 1e-4 and 1 wide, 200 apart: one uniform grid would need ~10^7 points per axis.
+    config["targets"]["bimodal_1d"] = {"kind": "gaussian_mixture", "weights": [0.5, 0.5], "means": [[0.0], [200.0]],
+                                       "covariances": [[[1e-8]], [[1.0]]]}
+    config = validate_config(config, load_schema())
+    with pytest.raises(QuadratureError, match="target 'bimodal_1d'.*'targets.bimodal_1d'.*quadrature"):
+        fit_exact(config, "bimodal_1d", "isotropic", "kl_qp", str(tmp_path / "fit.json"))
+    assert not (tmp_path / "fit.json").exists()
+    outputs = {k: str(tmp_path / f"out.{k}") for k in ("png", "pdf", "csv", "verdict")}
+    with pytest.raises(QuadratureError, match="figure 'jspi-limits'.*targets.bimodal_1d"):
+        build_figure(config, "jspi-limits", {}, outputs)
+    assert not any((tmp_path / f"out.{k}").exists() for k in outputs)

@@ -20,7 +20,7 @@ from .catalogue import load_catalogue
 from .config import pi_grid
 from .config_view import ConfigView, record_reads, recording
 from .densities import target_from_config
-from .experiments import Context, builders
+from .experiments import Context, builders, figure_config_keys
 from .families import Family, GaussianFamily
 from .fitting import Objective, fit, fit_problem, to_record
 from .jspi_path import run_path
@@ -167,7 +167,12 @@ def _jspi_path(config: dict, target_name: str, family_name: str, out_csv: str, o
 def build_figure(config: dict, figure_id: str, inputs: dict, outputs: dict) -> None:
     """Compute, draw and judge one figure; write png, pdf, csv and the verdict json."""
     ctx = Context(config=config, settings=config["figures"][figure_id], inputs=inputs)
-    result = builders()[figure_id](ctx)
+    try:
+        result = builders()[figure_id](ctx)
+    except QuadratureError as error:
+        keys = [k for k in figure_config_keys(figure_id, ctx.settings) if k.startswith(("targets.", "exact."))]
+        raise QuadratureError(f"figure {figure_id!r}: an exact value cannot be certified ({error}); it reads config "
+                              f"keys {', '.join(keys) or '(none)'}") from None
     log.info("%s: %s — %s", figure_id, result.verdict["verdict"], result.verdict["summary"])
     write_outputs(result.figure, result.data, result.verdict, outputs["png"], outputs["pdf"], outputs["csv"],
                   outputs["verdict"])
