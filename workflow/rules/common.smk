@@ -225,8 +225,8 @@ def zoo_training_keys(target, rules):
     return [f"figures.objectives-zoo.{key}" for key in keys]
 
 
-def figure_keys(figure):
-    """Config keys a figure's job reads (declared by its module, gandiv.experiments.CONFIG_NEEDS)."""
+def figure_keys(figure, animation=False):
+    """Config keys a figure's (or its animation's) job reads (declared in gandiv.experiments.CONFIG_NEEDS)."""
     from gandiv.experiments import figure_config_keys
 
-    return figure_config_keys(figure, config["figures"][figure])
+    return figure_config_keys(figure, config["figures"][figure], animation)

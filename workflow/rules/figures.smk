@@ -29,7 +29,7 @@ rule animation:
     output:
         gif=report("figures/{figure}.gif", category="Figures", labels={"figure": "{figure} (animation)"}),
     params:
-        job=lambda w: declared(*figure_keys(w.figure)),
+        job=lambda w: declared(*figure_keys(w.figure, animation=True)),
     log:
         "logs/animation/{figure}.log",
     benchmark:

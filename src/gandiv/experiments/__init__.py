@@ -104,7 +104,7 @@ CONFIG_NEEDS = {
     "kl-fit-gaussian2d": ConfigNeeds(None, ("seed",), ("target",)),
     "gan-grid": ConfigNeeds(("heatmap_target", "heatmap_generator")),
     "jspi-convention": ConfigNeeds(("target", "rule")),
-    "swissroll-kl": ConfigNeeds(None, ("seed",), ("target",)),
+    "swissroll-kl": ConfigNeeds(None, ("seed", "gan.evaluation.knn_k"), ("target",)),
     "density-ratio": ConfigNeeds(("target", "generator"), (), ("target",)),
     "kl-rule-theory": ConfigNeeds(None, ("seed", *QUADRATURE_KEYS), ("target",)),
     "ss-inconsistency": ConfigNeeds(("joints", "n_epsilon"), ("seed",)),
@@ -112,10 +112,12 @@ CONFIG_NEEDS = {
     "objectives-zoo": ConfigNeeds(("targets", "density_runs.targets"), (), ("targets",)),
 }
 
+ANIMATION_NEEDS = {"swissroll-kl": ConfigNeeds(None, ("seed",), ("target",))}  # the GIF of a figure, if it has one
 
-def figure_config_keys(figure_id: str, settings: Mapping) -> list[str]:
-    """Dotted config keys the figure's job reads: its Snakemake rule declares them (gandiv.config_view)."""
-    needs = CONFIG_NEEDS[figure_id]
+
+def figure_config_keys(figure_id: str, settings: Mapping, animation: bool = False) -> list[str]:
+    """Dotted config keys the figure's job (or its animation's) reads: its Snakemake rule declares them."""
+    needs = (ANIMATION_NEEDS if animation else CONFIG_NEEDS)[figure_id]
     own = [f"figures.{figure_id}"] if needs.settings is None else [f"figures.{figure_id}.{k}" for k in needs.settings]
     names = []
     for key in needs.targets:

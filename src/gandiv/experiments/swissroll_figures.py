@@ -232,7 +232,7 @@ def swissroll_kl(ctx: Context) -> FigureResult:
     target = ctx.target(s["target"])
     run = load_run(ctx)
     ref = _reference(target, ctx.seed)
-    knn_k = int(ctx.config.get("gan", {}).get("evaluation", {}).get("knn_k", 5))
+    knn_k = int(ctx.config["gan"]["evaluation"]["knn_k"])
     rows = _snapshot_rows(run, target, ref, s["rule"], knn_k)
     eval_rows = _eval_rows(ctx, int(run.steps[-1]))
     rows += eval_rows
