@@ -191,6 +191,12 @@ def job_benchmarks():
     return sorted(set(files))
 
 
+def shown_path(path):
+    """A path as the report shows it: relative to the working directory when inside it (no machine's folders)."""
+    path = Path(path).resolve()
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
 def animations():
     """Animated figures the config asks for."""
     return ["figures/swissroll-kl.gif"] if "swissroll-kl" in config["figures"] else []

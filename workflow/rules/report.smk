@@ -11,7 +11,7 @@ rule report:
         html=report("figures/report.html", category="Report"),
     params:
         job=lambda w: declared(*config),
-        config_file=lambda wildcards: workflow.overwrite_configfiles[-1]
+        config_file=lambda wildcards: shown_path(workflow.overwrite_configfiles[-1])
         if workflow.overwrite_configfiles
         else "config/config.yaml",
     log:
