@@ -63,7 +63,7 @@ def make_ctx(tmp_path, weights, generator="mlp", rule="kl", diverged=False):
             rows.append(base_row | {"quantity": "kl_qp", "method": "exact", "value": kl + 0.05, "exact": kl + 0.05,
                                     "error": 0.0})
     pd.DataFrame(rows).to_csv(tmp_path / "eval.csv", index=False)
-    return Context(config={"targets": {"swiss_roll": SPEC}, "seed": 0},
+    return Context(config={"targets": {"swiss_roll": SPEC}, "seed": 0, "gan": {"evaluation": {"knn_k": 5}}},
                    settings={"target": "swiss_roll", "generator": generator, "rule": rule, "pi": 0.5, "seed": 0},
                    inputs={"snapshots": str(tmp_path / "snapshots.npz"), "status": str(tmp_path / "status.json"),
                            "eval": str(tmp_path / "eval.csv")})
