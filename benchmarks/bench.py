@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gandiv.densities import theis2016_mixture
-from gandiv.families import Family, GaussianFamily
-from gandiv.fitting import Objective, fit_problem
+from gandiv.exact.densities import theis2016_mixture
+from gandiv.exact.families import Family, GaussianFamily
+from gandiv.exact.fitting import Objective, fit_problem
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
@@ -72,7 +72,7 @@ def gan_steps() -> None:
     import tensorflow as tf
 
     from gandiv.seeding import run_streams
-    from gandiv.training import build_model, configure_tensorflow
+    from gandiv.gan.training import build_model, configure_tensorflow
 
     configure_tensorflow(GAN_REFERENCE["threads"], use_gpu=False)
     streams = run_streams(0, {"job": "benchmark"})

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gandiv.config import ConfigError, load_schema, pi_grid, validate_config
+from gandiv.pipeline.config import ConfigError, load_schema, pi_grid, validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = [ROOT / "config" / "config.yaml", ROOT / "config" / "smoke.yaml"]
@@ -36,7 +36,7 @@ def test_shipped_configs_validate(path, schema):
 
 
 def test_explicit_schema_path(config):
-    schema = load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+    schema = load_schema()
     validate_config(config, schema)
 
 
@@ -258,7 +258,7 @@ BAD_MULTI = [
       "pi in (0.000976562, 0.999023)"]),
     ("batch-pi-no-generated", [("gan/pi_mode", "batch"), ("gan/batch_size", 8), ("gan/grid/1/pi", [0.97])],
      "gan.grid[1].pi[0]", ["16 real and 0 generated", "1 <= round(16 * pi) <= 15", "pi in (0.03125, 0.96875)"]),
-    # round-half-to-even, as in gandiv.gan.batch_sizes: round(0.5) == 0
+    # round-half-to-even, as in gandiv.gan.model.batch_sizes: round(0.5) == 0
     ("batch-pi-half-sample", [("gan/pi_mode", "batch"), ("gan/batch_size", 1), ("gan/grid/0/pi", [0.125])],
      "gan.grid[0].pi[0]", ["0 real and 2 generated", "pi in (0.25, 0.75)"]),
     ("steps-chunk-mismatch", [("gan/steps", 1000), ("gan/steps_per_call", 300)], "gan.steps",
@@ -300,7 +300,7 @@ def test_batch_pi_boundaries_accepted(config, schema):
 
 def test_gan_target_dimension(config, schema, monkeypatch):
     # every current target kind is 1-D or 2-D (the schema caps vectors at 2); guard for future kinds
-    import gandiv.config as cfgmod
+    import gandiv.pipeline.config as cfgmod
 
     real = cfgmod.target_dim
     monkeypatch.setattr(cfgmod, "target_dim", lambda t: 3 if t.get("kind") == "swiss_roll" else real(t))
@@ -312,7 +312,7 @@ def test_gan_target_dimension(config, schema, monkeypatch):
 
 
 def test_config_without_gan_validates(config, schema):
-    from gandiv.config import GAN_FIGURES
+    from gandiv.pipeline.config import GAN_FIGURES
 
     del config["gan"]
     for fig in GAN_FIGURES:
@@ -337,7 +337,7 @@ def test_gan_defaults_filled(config, schema):
     minimal = {"grid": [{"targets": ["bimodal_1d"], "generators": ["gaussian"], "rules": ["kl"], "pi": [0.5],
                          "seeds": [0]}]}
     config["gan"] = minimal
-    from gandiv.config import GAN_FIGURES
+    from gandiv.pipeline.config import GAN_FIGURES
 
     for fig in GAN_FIGURES:  # they ask for runs the minimal grid does not have
         config["figures"].pop(fig, None)
@@ -347,13 +347,13 @@ def test_gan_defaults_filled(config, schema):
 
 
 def test_schema_gan_rules_match_code(schema):
-    from gandiv.gan_theory import UpdateRule
+    from gandiv.update_rules import UpdateRule
 
     assert schema["$defs"]["gan_rule"]["enum"] == [r.value for r in UpdateRule]
 
 
 def test_schema_grid_rules_are_the_logit_rules(schema):
-    from gandiv.gan_theory import LOGIT_RULES
+    from gandiv.update_rules import LOGIT_RULES
 
     # the pi x rule grid trains rules that take a prior; the zoo's other rules need their own settings
     assert schema["$defs"]["gan_grid_rule"]["enum"] == [r.value for r in LOGIT_RULES]
@@ -402,7 +402,7 @@ def test_every_property_has_description(schema):
 
 
 def test_schema_figure_ids_are_catalogue_ids(schema):
-    catalogue = pytest.importorskip("gandiv.catalogue")
+    catalogue = pytest.importorskip("gandiv.figures.catalogue")
     assert set(schema["properties"]["figures"]["properties"]) <= set(catalogue.FIGURE_IDS)
 
 

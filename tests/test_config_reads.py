@@ -1,7 +1,7 @@
 """Each job reruns when, and only when, a config value it reads changes.
 
 The oracle does not come from the rules' declarations: during the session's smoke run every job
-recorded the config keys its code actually read (gandiv.config_view.ConfigView; reading an
+recorded the config keys its code actually read (gandiv.pipeline.config_view.ConfigView; reading an
 undeclared key would have failed the job). Then, for every key of config/smoke.yaml, the key is
 changed to another valid value and Snakemake plans the run (a dry run through its Python API,
 in this process): the jobs it reruns because their params changed must be exactly the jobs that
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gandiv.config import ConfigError, load_schema, validate_config
+from gandiv.pipeline.config import ConfigError, load_schema, validate_config
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
@@ -36,7 +36,7 @@ def test_scripts_read_the_config_only_through_their_declared_view():
 
 
 def test_the_view_refuses_undeclared_keys_and_records_reads():
-    from gandiv.config_view import ConfigView, UndeclaredConfigKey, job_config
+    from gandiv.pipeline.config_view import ConfigView, UndeclaredConfigKey, job_config
 
     declared = ["gan.steps", "targets.bimodal_1d", "gan.optional_absent"]
     view = ConfigView(job_config(SMOKE, declared), declared)

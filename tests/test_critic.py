@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from scipy.special import expit  # noqa: E402
 
-from gandiv.critic import outputs_and_generator_gradients, train_critic  # noqa: E402
+from gandiv.gan.fixed_pair_critic import outputs_and_generator_gradients, train_critic  # noqa: E402
 from gandiv.seeding import run_streams  # noqa: E402
 
 SETTINGS = {"p": {"mean": 0.0, "sd": 1.0}, "q": {"mean": 10.0, "sd": 1.0}, "steps": 1000, "steps_per_call": 500,

@@ -11,16 +11,7 @@ from hypothesis import strategies as st
 from scipy.special import ndtr
 from scipy.stats import binom
 
-from gandiv.discrete import (
-    expected_sample_gradient,
-    kolmogorov_to_normal,
-    rademacher_sum_law,
-    sample_loss_minimiser,
-    sgd_on_sample_loss,
-    true_gradient,
-    tv_bernoulli_trials,
-    tv_trials_lower_bound,
-)
+from gandiv.exact.discrete import expected_sample_gradient, kolmogorov_to_normal, rademacher_sum_law, sample_loss_minimiser, sgd_on_sample_loss, true_gradient, tv_bernoulli_trials, tv_trials_lower_bound
 
 # scipy 1.17's binom.pmf raises OverflowError for p within a few ulps of the smallest normal
 # float (~1e-308), a Boost edge case irrelevant to the science; keep p = 0 but skip that sliver.
@@ -295,7 +286,7 @@ def test_sgd_on_the_wasserstein_minibatch_loss_misses_theta_star():
 
 
 def test_sgd_runs_take_a_seed_sequence_and_repeat_exactly():
-    from gandiv.discrete import sgd_on_sample_loss
+    from gandiv.exact.discrete import sgd_on_sample_loss
 
     seq = np.random.SeedSequence(7, spawn_key=(1,))
     first, second = (sgd_on_sample_loss(0.6, 5, "cramer", 200, 0.1, 3, seq) for _ in range(2))

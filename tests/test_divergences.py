@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import ndtr
 
-from gandiv import divergences as dv
-from gandiv.densities import Discrete, GaussianMixture, gaussian
-from gandiv.quadrature import grid_for
+from gandiv.exact import divergences as dv
+from gandiv.exact.densities import Discrete, GaussianMixture, gaussian
+from gandiv.exact.quadrature import grid_for
 
 # The accuracy requirement for numerical integration on Gaussian pairs.
 QUAD_TOL = 1e-6

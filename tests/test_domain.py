@@ -9,23 +9,14 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gandiv import discrete
-from gandiv import divergences as dv
-from gandiv import scheduled_sampling as ss
-from gandiv.config import ConfigError, load_schema, validate_config
-from gandiv.densities import (
-    Discrete,
-    GaussianMixture,
-    gaussian,
-    grid_of_gaussians,
-    ring_of_gaussians,
-    swiss_roll,
-    target_from_config,
-    theis2016_mixture,
-)
-from gandiv.domain import WEIGHT_TOL, DomainError
-from gandiv.families import Family, GaussianFamily
-from gandiv.quadrature import Grid
+from gandiv.exact import discrete
+from gandiv.exact import divergences as dv
+from gandiv.sequence import scheduled_sampling as ss
+from gandiv.pipeline.config import ConfigError, load_schema, validate_config
+from gandiv.exact.densities import Discrete, GaussianMixture, gaussian, grid_of_gaussians, ring_of_gaussians, swiss_roll, target_from_config, theis2016_mixture
+from gandiv.exact.domain import WEIGHT_TOL, DomainError
+from gandiv.exact.families import Family, GaussianFamily
+from gandiv.exact.quadrature import Grid
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = settings(max_examples=40, deadline=None)

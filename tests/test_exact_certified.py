@@ -13,10 +13,10 @@ import pytest  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from gandiv import divergences as dv  # noqa: E402
-from gandiv.densities import GaussianMixture, gaussian  # noqa: E402
-from gandiv.knn import knn_kl_both_or_reason  # noqa: E402
-from gandiv.quadrature import QuadratureError, grid_for, refined_grid  # noqa: E402
+from gandiv.exact import divergences as dv  # noqa: E402
+from gandiv.exact.densities import GaussianMixture, gaussian  # noqa: E402
+from gandiv.samples.knn import knn_kl_both_or_reason  # noqa: E402
+from gandiv.exact.quadrature import QuadratureError, grid_for, refined_grid  # noqa: E402
 
 BIMODAL = GaussianMixture([0.7, 0.3], [[-2.0], [2.0]], [[[0.36]], [[0.25]]])  # config/smoke.yaml's bimodal_1d
 TINY = {"device": "cpu", "threads": 1, "pi_mode": "weights", "steps": 200, "steps_per_call": 100, "batch_size": 64,
@@ -109,9 +109,9 @@ def test_degenerate_samples_give_nan_with_a_reason():
 
 
 def test_collapsed_generators_are_evaluated_with_reasons_not_crashes():
-    from gandiv.gan_eval import evaluate_run
+    from gandiv.gan.evaluation import evaluate_run
     from gandiv.seeding import run_streams
-    from gandiv.training import build_model
+    from gandiv.gan.training import build_model
 
     streams = run_streams(0, {"job": "test"})
     evaluation = lambda: streams.numpy("evaluation")  # noqa: E731
@@ -143,8 +143,9 @@ def test_collapsed_generators_are_evaluated_with_reasons_not_crashes():
 def test_a_configured_target_that_cannot_be_certified_stops_naming_the_target_and_keys(tmp_path):
     import yaml
 
-    from gandiv.config import load_schema, validate_config
-    from gandiv.pipeline import build_figure, fit_exact
+    from gandiv.pipeline.config import load_schema, validate_config
+    from gandiv.pipeline.figure_jobs import build_figure
+    from gandiv.pipeline.exact_jobs import fit_exact
 
     config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "smoke.yaml").read_text())
     # Components 1e-4 and 1 wide, 200 apart: one uniform grid would need ~10^7 points per axis.

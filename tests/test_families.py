@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import multivariate_normal
 
-from gandiv.families import Family, GaussianFamily
-from gandiv.likelihood import adam_maximum_likelihood
+from gandiv.exact.families import Family, GaussianFamily
+from gandiv.samples.likelihood import adam_maximum_likelihood
 
 FAMILIES = [GaussianFamily(dim, kind) for dim in (1, 2) for kind in Family]
 IDS = [f"{f.kind.value}-{f.dim}d" for f in FAMILIES]

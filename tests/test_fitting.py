@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from gandiv import divergences as dv
-from gandiv.config import pi_grid
-from gandiv.densities import GaussianMixture, gaussian, theis2016_mixture
-from gandiv.families import Family, GaussianFamily
-from gandiv.fitting import Objective, fit, fit_problem
-from gandiv.jspi_path import find_crossings, local_minima_path
+from gandiv.exact import divergences as dv
+from gandiv.pipeline.config import pi_grid
+from gandiv.exact.densities import GaussianMixture, gaussian, theis2016_mixture
+from gandiv.exact.families import Family, GaussianFamily
+from gandiv.exact.fitting import Objective, fit, fit_problem
+from gandiv.exact.pi_path import find_crossings, local_minima_path
 
 BIMODAL = GaussianMixture([0.7, 0.3], [[-2.0], [2.0]], [[[0.36]], [[0.25]]])
 TRIMODAL = GaussianMixture([0.4, 0.35, 0.25], [[-3.0, 0.0], [2.5, 2.5], [2.0, -3.0]],

@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
-from gandiv.flows import MonotoneFlow1D, RealNVP, make_flow  # noqa: E402
+from gandiv.gan.flows import MonotoneFlow1D, RealNVP, make_flow  # noqa: E402
 
 def perturbed(dim, dtype="float32", seed=1, keep_init=False):
     """Default-size flow with every weight redrawn as N(0, 0.3^2), so it is far from the identity

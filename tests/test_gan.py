@@ -9,21 +9,14 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from gandiv import divergences as dv  # noqa: E402
-from gandiv import gan_theory  # noqa: E402
-from gandiv.densities import GaussianMixture, gaussian, ring_of_gaussians  # noqa: E402
-from gandiv.gan import (  # noqa: E402
-    MixtureSampler,
-    PiMode,
-    batch_sizes,
-    discriminator_loss,
-    generator_loss,
-    gradient_penalty,
-)
-from gandiv.gan_eval import discriminator_estimates  # noqa: E402
-from gandiv.gan_theory import UpdateRule  # noqa: E402
+from gandiv.exact import divergences as dv  # noqa: E402
+from gandiv import update_rules as gan_theory  # noqa: E402
+from gandiv.exact.densities import GaussianMixture, gaussian, ring_of_gaussians  # noqa: E402
+from gandiv.gan.model import MixtureSampler, PiMode, batch_sizes, discriminator_loss, generator_loss, gradient_penalty  # noqa: E402
+from gandiv.gan.evaluation import discriminator_estimates  # noqa: E402
+from gandiv.update_rules import UpdateRule  # noqa: E402
 from gandiv.seeding import run_streams  # noqa: E402
-from gandiv.training import Recorder, build_model, train_gan  # noqa: E402
+from gandiv.gan.training import Recorder, build_model, train_gan  # noqa: E402
 
 BIMODAL = GaussianMixture([0.7, 0.3], [[-2.0], [2.0]], [[[0.36]], [[0.25]]])
 TINY = {"device": "cpu", "threads": 1, "pi_mode": "weights", "steps": 200, "steps_per_call": 100, "batch_size": 64,

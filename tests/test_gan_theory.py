@@ -8,17 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import expit, log_expit
 
-from gandiv.densities import gaussian
-from gandiv.divergences import binary_entropy, js_pi_on_grid
-from gandiv.gan_theory import (
-    LOGIT_RULES,
-    UpdateRule,
-    discriminator_value,
-    generator_loss,
-    generator_loss_grad,
-    optimal_logit,
-)
-from gandiv.quadrature import grid_for
+from gandiv.exact.densities import gaussian
+from gandiv.exact.divergences import binary_entropy, js_pi_on_grid
+from gandiv.update_rules import LOGIT_RULES, UpdateRule, discriminator_value, generator_loss, generator_loss_grad, optimal_logit
+from gandiv.exact.quadrature import grid_for
 
 FAST = settings(max_examples=50, deadline=None)
 MODERATE = st.floats(min_value=-20.0, max_value=20.0, allow_nan=False)

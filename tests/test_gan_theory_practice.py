@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gandiv.densities import gaussian, target_from_config
-from gandiv.experiments import Context
-from gandiv.experiments.gan_theory_practice import density_ratio, kl_rule_theory
-from gandiv.families import Family, GaussianFamily
-from gandiv.gan_theory import UpdateRule, optimal_logit
-from gandiv.plotting import check_tidy
-from gandiv.stationary import stationary_points
+from gandiv.exact.densities import gaussian, target_from_config
+from gandiv.figures import Context
+from gandiv.figures.gan_theory_practice import density_ratio, kl_rule_theory
+from gandiv.exact.families import Family, GaussianFamily
+from gandiv.update_rules import UpdateRule, optimal_logit
+from gandiv.figures.style import check_tidy
+from gandiv.exact.stationary import stationary_points
 
 SPEC = {"kind": "gaussian_mixture", "weights": [0.7, 0.3], "means": [[-2.0], [2.0]],
         "covariances": [[[0.36]], [[0.25]]]}
@@ -173,7 +173,7 @@ def test_kl_rule_theory_not_reproduced_far_from_the_theory(tmp_path):
 
 
 def test_kl_rule_theory_not_reproduced_when_the_theory_check_fails(tmp_path, monkeypatch):
-    import gandiv.experiments.gan_theory_practice as module
+    import gandiv.figures.gan_theory_practice as module
 
     real = module._claimed_minimiser
     monkeypatch.setattr(module, "_claimed_minimiser", lambda *args: real(*args) + np.array([1e-3, 0.0]))

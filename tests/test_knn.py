@@ -25,9 +25,9 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from gandiv.densities import GaussianMixture, gaussian, theis2016_mixture
-from gandiv.divergences import kl_gaussians, kl_pq
-from gandiv.knn import knn_kl, knn_kl_both
+from gandiv.exact.densities import GaussianMixture, gaussian, theis2016_mixture
+from gandiv.exact.divergences import kl_gaussians, kl_pq
+from gandiv.samples.knn import knn_kl, knn_kl_both
 
 SEED = 2015
 N = 20000
@@ -109,7 +109,7 @@ TWO_MODES = GaussianMixture([0.5, 0.5], [[-2.0], [2.0]], [[[1.0]], [[1.0]]])
 
 
 def test_matches_exact_kl_for_mixture_vs_gaussian():
-    # Exact KL by quadrature (gandiv.divergences.kl_pq); Q = the moment-matched Gaussian.
+    # Exact KL by quadrature (gandiv.exact.divergences.kl_pq); Q = the moment-matched Gaussian.
     # Measured (20 seeds, n = 20000), bias / sd:
     #   1-D two modes: KL[P||Q] = 0.1720, +0.0009 / 0.0135;  KL[Q||P] = 0.2478, -0.0147 / 0.0174
     #   Theis et al. 2-D 10-component mixture: KL[P||Q] = 0.6577, -0.0293 / 0.0206

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import yaml
 
-from gandiv.config import ConfigError, load_schema, validate_config
+from gandiv.pipeline.config import ConfigError, load_schema, validate_config
 
-from gandiv.densities import grid_of_gaussians, ring_of_gaussians, target_from_config
-from gandiv.modes import high_quality_share, modes_covered
+from gandiv.exact.densities import grid_of_gaussians, ring_of_gaussians, target_from_config
+from gandiv.samples.modes import high_quality_share, modes_covered
 
 RING = ring_of_gaussians(8, 2.0, 0.02)
 GRID = grid_of_gaussians(5, 2.0, 0.05)

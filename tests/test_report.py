@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from gandiv.catalogue import FIGURE_IDS, load_catalogue
-from gandiv.report import VERDICTS, collect_header, load_verdicts, render_report
+from gandiv.figures.catalogue import FIGURE_IDS, load_catalogue
+from gandiv.report.html import VERDICTS, collect_header, load_verdicts, render_report
 
 # The ids of FIGURES.md, in its order: the catalogue must match this exactly.
 EXPECTED_IDS = [

@@ -321,7 +321,7 @@ def _never(*args):
 
 
 def test_evaluation_job_names_a_truncated_status(tmp_path, monkeypatch):
-    from gandiv import pipeline
+    from gandiv.pipeline import gan_jobs as pipeline
 
     monkeypatch.chdir(tmp_path)
     run_dir = "results/gan/bimodal_1d/gaussian/minimax/pi0.5/seed0"
@@ -338,9 +338,9 @@ def test_evaluation_job_names_a_truncated_status(tmp_path, monkeypatch):
 
 
 def test_evaluation_job_names_a_truncated_weights_file(tmp_path):
-    from gandiv import pipeline
-    from gandiv.densities import GaussianMixture
-    from gandiv.training import build_model
+    from gandiv.pipeline import gan_jobs as pipeline
+    from gandiv.exact.densities import GaussianMixture
+    from gandiv.gan.training import build_model
 
     target = GaussianMixture([0.7, 0.3], [[-2.0], [2.0]], [[[0.36]], [[0.25]]])
     settings = {"device": "cpu", "threads": 1, "pi_mode": "weights", "steps": 1, "steps_per_call": 1,

@@ -5,7 +5,7 @@ import pytest
 from scipy.optimize import minimize
 from scipy.special import softmax
 
-from gandiv import scheduled_sampling as ss
+from gandiv.sequence import scheduled_sampling as ss
 
 STRONG = np.array([[0.30, 0.05, 0.00], [0.02, 0.25, 0.03], [0.05, 0.00, 0.30]])
 WEAK = np.array([[0.15, 0.10], [0.35, 0.40]])

@@ -9,8 +9,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from gandiv import scheduled_sampling as ss  # noqa: E402
-from gandiv.autoregressive import build_model, train_pair_model  # noqa: E402
+from gandiv.sequence import scheduled_sampling as ss  # noqa: E402
+from gandiv.sequence.autoregressive import build_model, train_pair_model  # noqa: E402
 from gandiv.seeding import run_streams  # noqa: E402
 
 STRONG = np.array([[0.30, 0.05, 0.00], [0.02, 0.25, 0.03], [0.05, 0.00, 0.30]])

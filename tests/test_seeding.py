@@ -10,10 +10,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from gandiv.densities import gaussian  # noqa: E402
-from gandiv.pipeline import gan_streams  # noqa: E402
+from gandiv.exact.densities import gaussian  # noqa: E402
+from gandiv.pipeline.gan_jobs import gan_streams  # noqa: E402
 from gandiv.seeding import STREAMS, run_streams  # noqa: E402
-from gandiv.training import build_model  # noqa: E402
+from gandiv.gan.training import build_model  # noqa: E402
 
 TARGET = gaussian(1.0, 0.25)  # the reported case: a 1-D Gaussian P, so a real batch is an affine map of normal noise
 SETTINGS = {"pi_mode": "weights", "steps_per_call": 10, "batch_size": 64, "n_snapshot_samples": 64,

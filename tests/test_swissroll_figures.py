@@ -8,10 +8,10 @@ import pytest
 from PIL import Image
 from scipy.special import expit, softmax
 
-from gandiv.densities import swiss_roll
-from gandiv.experiments import Context
-from gandiv.experiments.swissroll_figures import descent_field, probe_grid, swissroll_animation, swissroll_kl
-from gandiv.plotting import TIDY_COLUMNS, check_tidy
+from gandiv.exact.densities import swiss_roll
+from gandiv.figures import Context
+from gandiv.figures.swissroll_figures import descent_field, probe_grid, swissroll_animation, swissroll_kl
+from gandiv.figures.style import TIDY_COLUMNS, check_tidy
 
 SPEC = {"kind": "swiss_roll", "n_components": 48, "turns": 1.5, "radius": [1.0, 5.0], "sd": 0.25}
 P = swiss_roll(48, 1.5, (1.0, 5.0), 0.25)

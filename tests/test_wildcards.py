@@ -10,8 +10,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gandiv.config import ConfigError, load_schema, path_number_lists, validate_config
-from gandiv.wildcards import int_token, number_token, parse_number
+from gandiv.pipeline.config import ConfigError, load_schema, path_number_lists, validate_config
+from gandiv.pipeline.wildcards import int_token, number_token, parse_number
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from gandiv.catalogue import load_catalogue
-from gandiv.densities import theis2016_mixture
-from gandiv.pipeline import fit_exact
-from gandiv.report import validate_verdict
+from gandiv.figures.catalogue import load_catalogue
+from gandiv.exact.densities import theis2016_mixture
+from gandiv.pipeline.exact_jobs import fit_exact
+from gandiv.report.html import validate_verdict
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
@@ -80,7 +80,7 @@ def test_lint_is_clean():
 
 
 def test_exact_fit_job_is_deterministic(tmp_path):
-    from gandiv.config import load_schema, validate_config
+    from gandiv.pipeline.config import load_schema, validate_config
 
     config = validate_config(SMOKE, load_schema())
     outputs = [tmp_path / f"run{i}.json" for i in range(2)]

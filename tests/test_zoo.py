@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from gandiv import divergences as dv
-from gandiv.densities import gaussian
-from gandiv.experiments.zoo_figures import _judge
-from gandiv.gan_theory import UpdateRule, lsgan_logit, optimal_logit
-from gandiv.zoo import generator_for, training_settings, zoo_runs
-from gandiv.zoo_eval import discriminator_plug_ins
+from gandiv.exact import divergences as dv
+from gandiv.exact.densities import gaussian
+from gandiv.figures.zoo_figures import _judge
+from gandiv.update_rules import UpdateRule, lsgan_logit, optimal_logit
+from gandiv.gan.zoo import generator_for, training_settings, zoo_runs
+from gandiv.gan.zoo_evaluation import discriminator_plug_ins
 
 ZOO = {"targets": ["ring8", "grid25"], "rules": ["nonsaturating", "wgan"], "spectral_norm_rules": ["nonsaturating"],
        "seeds": [0, 1], "steps": 1000, "steps_per_call": 500, "batch_size": 64, "n_snapshot_samples": 10,
@@ -149,8 +149,8 @@ def test_one_seed_cannot_show_that_there_is_no_winner():
 
 def test_density_runs_get_exact_divergences_and_estimates_beside_them():
     from gandiv.seeding import run_streams
-    from gandiv.training import build_model
-    from gandiv.zoo_eval import evaluate_zoo_run
+    from gandiv.gan.training import build_model
+    from gandiv.gan.zoo_evaluation import evaluate_zoo_run
 
     target = gaussian([1.0], [[0.5]])
     settings = training_settings(ZOO, "nonsaturating", "plain", "gaussian") | {"steps_per_call": 10}
@@ -169,8 +169,8 @@ def test_density_runs_get_exact_divergences_and_estimates_beside_them():
 
 
 def test_the_figure_builds_from_mode_and_density_runs(tmp_path):
-    from gandiv.experiments import Context
-    from gandiv.experiments.zoo_figures import objectives_zoo
+    from gandiv.figures import Context
+    from gandiv.figures.zoo_figures import objectives_zoo
 
     config = {"targets": {"ring8": {"kind": "ring_of_gaussians", "n_modes": 8, "radius": 2.0, "sd": 0.02},
                           "bimodal_1d": {"kind": "gaussian_mixture", "weights": [0.7, 0.3], "means": [[-2.0], [2.0]],

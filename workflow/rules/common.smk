@@ -12,12 +12,12 @@ from snakemake.utils import validate
 # in a conda env, through the link workflow/scripts/gandiv -> src/gandiv (scripts' folder is on sys.path).
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from gandiv.config import ConfigError, load_schema, validate_config  # noqa: E402
-from gandiv.config_view import job_config  # noqa: E402
-from gandiv.gan_theory import LOGIT_RULES, UpdateRule  # noqa: E402
-from gandiv.wildcards import int_token, number_token  # noqa: E402
+from gandiv.pipeline.config import SCHEMA_PATH, ConfigError, load_schema, validate_config  # noqa: E402
+from gandiv.pipeline.config_view import job_config  # noqa: E402
+from gandiv.update_rules import LOGIT_RULES, UpdateRule  # noqa: E402
+from gandiv.pipeline.wildcards import int_token, number_token  # noqa: E402
 
-SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = SCHEMA_PATH  # ships with the package (src/gandiv/pipeline/config.schema.yaml)
 
 # One clear message naming the key and what is allowed, before any job runs.
 try:
@@ -35,7 +35,7 @@ def declared(*keys):
     """A rule's `params.job`: the dotted config keys its job reads, and their values.
 
     Declared once per rule: Snakemake reruns the job when these values change, and the job can
-    read nothing else (gandiv.config_view.ConfigView raises on any other key).
+    read nothing else (gandiv.pipeline.config_view.ConfigView raises on any other key).
     """
     return {"config_keys": list(keys), "config": job_config(config, list(keys))}
 
@@ -84,7 +84,7 @@ def zoo_config():
 
 def zoo_training_runs(target=None):
     """Every zoo training as wildcard values, optionally for one target."""
-    from gandiv.zoo import zoo_runs
+    from gandiv.gan.zoo import zoo_runs
 
     zoo = zoo_config()
     return [run for run in (zoo_runs(zoo) if zoo else []) if target in (None, run["target"])]
@@ -220,7 +220,7 @@ def ss_training_keys(schedule):
 
 def zoo_training_keys(target, rules):
     """Config keys the zoo's trainings (or their evaluation) on `target` read, for these update rules."""
-    from gandiv.zoo import generator_for
+    from gandiv.gan.zoo import generator_for
 
     keys = ["device", "steps", "steps_per_call", "batch_size", "n_snapshot_samples", "generator", "discriminator"]
     keys += [f"objectives.{rule}" for rule in rules]
@@ -232,7 +232,7 @@ def zoo_training_keys(target, rules):
 
 
 def figure_keys(figure, animation=False):
-    """Config keys a figure's (or its animation's) job reads (declared in gandiv.experiments.CONFIG_NEEDS)."""
-    from gandiv.experiments import figure_config_keys
+    """Config keys a figure's (or its animation's) job reads (declared in gandiv.figures.CONFIG_NEEDS)."""
+    from gandiv.figures import figure_config_keys
 
     return figure_config_keys(figure, config["figures"][figure], animation)

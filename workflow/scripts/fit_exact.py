@@ -1,6 +1,7 @@
-"""Snakemake job: one exact multi-start fit (see gandiv.pipeline.fit_exact)."""
+"""Snakemake job: one exact multi-start fit (see gandiv.pipeline.exact_jobs.fit_exact)."""
 
-from gandiv.pipeline import fit_exact, snakemake_job
+from gandiv.pipeline.exact_jobs import fit_exact
+from gandiv.pipeline.runtime import snakemake_job
 
 with snakemake_job(snakemake) as config:
     w = snakemake.wildcards

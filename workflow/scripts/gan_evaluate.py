@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from gandiv.pipeline import evaluate_gan_job, snakemake_job
+from gandiv.pipeline.gan_jobs import evaluate_gan_job
+from gandiv.pipeline.runtime import snakemake_job
 
 with snakemake_job(snakemake) as config:
     w = snakemake.wildcards

@@ -1,7 +1,8 @@
-"""Snakemake job: train one GAN (see gandiv.pipeline.train_gan_job)."""
+"""Snakemake job: train one GAN (see gandiv.pipeline.gan_jobs.train_gan_job)."""
 
-from gandiv.pipeline import snakemake_job, train_gan_job
-from gandiv.wildcards import parse_number
+from gandiv.pipeline.runtime import snakemake_job
+from gandiv.pipeline.gan_jobs import train_gan_job
+from gandiv.pipeline.wildcards import parse_number
 
 with snakemake_job(snakemake) as config:
     w = snakemake.wildcards

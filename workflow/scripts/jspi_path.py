@@ -1,6 +1,7 @@
-"""Snakemake job: the JS_pi minimiser over the pi grid for one target (see gandiv.pipeline.jspi_path)."""
+"""Snakemake job: the JS_pi minimiser over the pi grid for one target (see gandiv.pipeline.exact_jobs.jspi_path)."""
 
-from gandiv.pipeline import jspi_path, snakemake_job
+from gandiv.pipeline.exact_jobs import jspi_path
+from gandiv.pipeline.runtime import snakemake_job
 
 with snakemake_job(snakemake) as config:
     w = snakemake.wildcards

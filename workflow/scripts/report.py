@@ -1,8 +1,9 @@
-"""Snakemake job: the self-contained HTML report (see gandiv.pipeline.build_report)."""
+"""Snakemake job: the self-contained HTML report (see gandiv.pipeline.figure_jobs.build_report)."""
 
 from pathlib import Path
 
-from gandiv.pipeline import build_report, snakemake_job
+from gandiv.pipeline.figure_jobs import build_report
+from gandiv.pipeline.runtime import snakemake_job
 
 with snakemake_job(snakemake) as config:
     build_report(config, snakemake.params.config_file, list(snakemake.input.verdicts),

@@ -1,6 +1,7 @@
-"""Snakemake job: train one autoregressive pair model (see gandiv.pipeline.train_pair_job)."""
+"""Snakemake job: train one autoregressive pair model (see gandiv.pipeline.sequence_jobs.train_pair_job)."""
 
-from gandiv.pipeline import snakemake_job, train_pair_job
+from gandiv.pipeline.runtime import snakemake_job
+from gandiv.pipeline.sequence_jobs import train_pair_job
 
 with snakemake_job(snakemake) as config:
     w = snakemake.wildcards

@@ -1,6 +1,7 @@
-"""Snakemake job: train one GAN of the objectives zoo (see gandiv.pipeline.train_zoo_job)."""
+"""Snakemake job: train one GAN of the objectives zoo (see gandiv.pipeline.gan_jobs.train_zoo_job)."""
 
-from gandiv.pipeline import snakemake_job, train_zoo_job
+from gandiv.pipeline.runtime import snakemake_job
+from gandiv.pipeline.gan_jobs import train_zoo_job
 
 with snakemake_job(snakemake) as config:
     w = snakemake.wildcards

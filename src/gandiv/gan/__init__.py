@@ -1,0 +1,1 @@
+"""GAN training and evaluation in Keras 3: networks, the adversarial model, training loop, runs, evaluation."""

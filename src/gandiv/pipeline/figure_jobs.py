@@ -1,0 +1,49 @@
+"""Jobs of the figure stage: one figure (numbers, drawing, verdict), its animation, and the report."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from gandiv.exact.quadrature import QuadratureError
+from gandiv.figures import Context, builders, figure_config_keys
+from gandiv.figures.catalogue import load_catalogue
+from gandiv.figures.style import write_outputs
+from gandiv.report.html import collect_header, load_verdicts, render_report
+from gandiv.results_io import write_text
+
+log = logging.getLogger("gandiv")
+
+
+def build_figure(config: dict, figure_id: str, inputs: dict, outputs: dict) -> None:
+    """Compute, draw and judge one figure; write png, pdf, csv and the verdict json."""
+    ctx = Context(config=config, settings=config["figures"][figure_id], inputs=inputs)
+    try:
+        result = builders()[figure_id](ctx)
+    except QuadratureError as error:
+        keys = [k for k in figure_config_keys(figure_id, ctx.settings) if k.startswith(("targets.", "exact."))]
+        raise QuadratureError(f"figure {figure_id!r}: an exact value cannot be certified ({error}); it reads config "
+                              f"keys {', '.join(keys) or '(none)'}") from None
+    log.info("%s: %s — %s", figure_id, result.verdict["verdict"], result.verdict["summary"])
+    write_outputs(result.figure, result.data, result.verdict, outputs["png"], outputs["pdf"], outputs["csv"],
+                  outputs["verdict"])
+
+
+def build_animation(config: dict, figure_id: str, inputs: dict, out_gif: str) -> None:
+    """Render the animated companion of a figure (the Swiss-roll training as a GIF)."""
+    from gandiv.figures.swissroll_figures import swissroll_animation
+
+    if figure_id != "swissroll-kl":
+        raise ValueError(f"no animation for figure {figure_id!r}")
+    swissroll_animation(Context(config=config, settings=config["figures"][figure_id], inputs=inputs), out_gif)
+    log.info("wrote %s", out_gif)
+
+
+def build_report(config, config_path: str, verdict_paths: list[str], figure_dir: str, benchmark_files: list[str],
+                 out_html: str) -> None:
+    """Render the self-contained HTML report over the whole catalogue; `config` is the validated config it hashes."""
+    catalogue = load_catalogue()
+    verdicts = load_verdicts(verdict_paths, catalogue)
+    header = collect_header(config_path, benchmark_files, config=config.to_dict())
+    write_text(out_html, render_report(catalogue, verdicts, Path(figure_dir), header))
+

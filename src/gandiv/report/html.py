@@ -1,0 +1,259 @@
+"""The final report: one self-contained HTML page showing every catalogue figure, its claim and verdict."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import html
+import math
+import platform
+import subprocess
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Iterable
+
+from gandiv.figures.catalogue import Catalogue, load_catalogue
+from gandiv.results_io import CorruptResultError, read_csv, read_json
+
+__all__ = ["VERDICTS", "validate_verdict", "load_verdicts", "collect_header", "render_report"]
+
+VERDICTS = ("reproduced", "partly", "not reproduced", "not built yet")
+_COLOURS = {  # badge background, text colour
+    "reproduced": ("#1b7f3b", "#fff"),
+    "partly": ("#e0a100", "#000"),
+    "not reproduced": ("#b3261e", "#fff"),
+    "not built yet": ("#8a8f98", "#fff"),
+}
+# Distribution names to try, in order, for each reported package.
+_PACKAGES = {
+    "numpy": ("numpy",), "scipy": ("scipy",), "pandas": ("pandas",),
+    "matplotlib": ("matplotlib",), "seaborn": ("seaborn",), "snakemake": ("snakemake",),
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow_cpu"), "keras": ("keras",),
+}
+RUNTIME_NOTE = ("wall time spanned by this build's jobs, from Snakemake's per-job benchmark files "
+                "(jobs reused from an earlier run count with their own times)")
+
+
+def _esc(text: object) -> str:
+    """HTML-escape any value's string form, quotes included."""
+    return html.escape(str(text), quote=True)
+
+
+def validate_verdict(record: dict, catalogue: Catalogue, origin: str = "verdict") -> dict:
+    """Check one verdict record against the contract and return a normalised copy."""
+    if not isinstance(record, dict):
+        raise ValueError(f"{origin}: expected a JSON object, got {type(record).__name__}")
+    fid = record.get("id")
+    if fid not in catalogue.ids:
+        raise ValueError(f"{origin}: figure id {fid!r} is not in the catalogue")
+    verdict = record.get("verdict")
+    if verdict not in VERDICTS:
+        raise ValueError(f"{origin}: unknown verdict {verdict!r} for {fid!r}; expected one of {VERDICTS}")
+    numbers = record.get("numbers") or []
+    if not isinstance(numbers, list):
+        raise ValueError(f"{origin}: 'numbers' of {fid!r} must be a list")
+    clean = []
+    for n in numbers:
+        if not isinstance(n, dict) or "name" not in n or "value" not in n:
+            raise ValueError(f"{origin}: each number of {fid!r} needs 'name' and 'value', got {n!r}")
+        clean.append({"name": str(n["name"]), "value": n["value"], "unit": str(n.get("unit") or "")})
+    return {"id": fid, "verdict": verdict, "summary": str(record.get("summary") or ""), "numbers": clean}
+
+
+def load_verdicts(paths: Iterable[str | Path], catalogue: Catalogue | None = None) -> dict[str, dict]:
+    """Read verdict JSON files into {id: record}, validating each and refusing duplicate ids."""
+    catalogue = catalogue or load_catalogue()
+    out: dict[str, dict] = {}
+    for path in paths:
+        record = validate_verdict(read_json(path), catalogue, str(path))
+        if record["id"] in out:
+            raise ValueError(f"{path}: duplicate verdict for {record['id']!r}")
+        out[record["id"]] = record
+    return out
+
+
+def _git(args: list[str], cwd: Path) -> str | None:
+    """Run one git command; its stripped stdout, or None on any failure."""
+    try:
+        res = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+def _version(names: tuple[str, ...]) -> str:
+    """Installed version of the first distribution name found, else 'not installed'."""
+    for name in names:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return "not installed"
+
+
+def collect_header(config_path: str | Path, benchmark_files: list[str | Path],
+                   repo_dir: str | Path | None = None, config: dict | None = None) -> dict:
+    """Provenance for the report: git commit, config sha256, package versions and the build's time.
+
+    The sha256 is of the validated `config` (defaults filled) as canonical JSON when it is given,
+    else of the config file's bytes.
+
+    From Snakemake's per-job benchmark files of this build's jobs (each written when its job
+    ends, with the job's wall time `s`): runtime_s is the wall time they span, job_seconds their
+    sum; both None if none exist. Jobs reused from an earlier run count with their own times.
+    """
+    config_path = Path(config_path)
+    repo = Path(repo_dir) if repo_dir is not None else config_path.resolve().parent
+    commit = _git(["rev-parse", "HEAD"], repo) or "unknown"
+    # "-dirty" if tracked files differ from the commit, the pipeline's own outputs in figures/ aside
+    if commit != "unknown" and _git(["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)figures"],
+                                    repo):
+        commit += "-dirty"
+    spans = []
+    for path in map(Path, benchmark_files):
+        if path.is_file():
+            spans.append((path.stat().st_mtime, _benchmark_seconds(path)))
+    return {
+        "commit": commit,
+        "config_path": str(config_path),
+        "config_sha256": hashlib.sha256(config_path.read_bytes() if config is None else json.dumps(
+            config, sort_keys=True).encode()).hexdigest(),
+        "versions": {"python": platform.python_version(), **{k: _version(v) for k, v in _PACKAGES.items()}},
+        "runtime_s": max(end for end, _ in spans) - min(end - s for end, s in spans) if spans else None,
+        "job_seconds": sum(s for _, s in spans) if spans else None,
+        "n_jobs": len(spans),
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _benchmark_seconds(path: Path) -> float:
+    """The wall time `s` of the first record of a Snakemake benchmark file (tab-separated)."""
+    table = read_csv(path, required=("s",), sep="\t", dtype=str, keep_default_na=False)
+    try:
+        return float(table["s"].iloc[0])
+    except (IndexError, ValueError) as exc:
+        raise CorruptResultError(path, f"no wall time in column 's': {exc}") from exc
+
+
+def _fmt_value(value: object) -> str:
+    """A number for the table: 6 significant digits for floats, as-is otherwise."""
+    if isinstance(value, bool) or value is None:
+        return "\u2014" if value is None else str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(value) if not math.isfinite(value) else f"{value:.6g}"
+    return str(value)
+
+
+def _fmt_runtime(seconds: float | None) -> str:
+    """Seconds as 'h min s' plus the raw value."""
+    if seconds is None:
+        return "n/a (no job logs found)"
+    s = int(round(seconds))
+    return f"{s // 3600} h {s % 3600 // 60:02d} min {s % 60:02d} s ({seconds:.0f} s)"
+
+
+def _badge(verdict: str) -> str:
+    """A coloured verdict label."""
+    bg, fg = _COLOURS[verdict]
+    return f'<span class="badge" style="background:{bg};color:{fg}">{_esc(verdict)}</span>'
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1000px;margin:2em auto;
+padding:0 1em;line-height:1.5;color:#222}
+h1{font-size:1.6em}h2{font-size:1.25em;margin-top:0}
+table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
+th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.badge{display:inline-block;padding:.05em .6em;border-radius:.8em;font-size:.85em;font-weight:600;white-space:nowrap}
+section.fig{border:1px solid #ddd;border-left:6px solid var(--c);border-radius:4px;padding:1em 1.2em;margin:1.5em 0}
+section.fig img{max-width:100%;height:auto;border:1px solid #eee}
+.meta{color:#555;font-size:.9em}.missing{color:#777;font-style:italic}
+ol.toc li{margin:.15em 0}code{font-size:.9em}
+"""
+
+
+def _header_html(header: dict) -> str:
+    """The provenance table."""
+    versions = header.get("versions") or {}
+    rows = [
+        ("git commit", f"<code>{_esc(header.get('commit', 'unknown'))}</code>"),
+        ("config", f"<code>{_esc(header.get('config_path', ''))}</code>"),
+        ("config sha256", f"<code>{_esc(header.get('config_sha256', ''))}</code>"),
+        ("pipeline run time", f"{_esc(_fmt_runtime(header.get('runtime_s')))} \u2014 {_esc(RUNTIME_NOTE)}; "
+                              f"{_esc(_fmt_runtime(header.get('job_seconds')))} summed over "
+                              f"{_esc(header.get('n_jobs', 0))} jobs"),
+        ("generated at", _esc(header.get("generated_at", ""))),
+        ("versions", ", ".join(f"{_esc(k)} {_esc(v)}" for k, v in versions.items())),
+    ]
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return f'<table class="header">{body}</table>'
+
+
+def _section(entry, catalogue: Catalogue, record: dict, figure_dir: Path) -> str:
+    """One figure's section: claim, figure, numbers, summary, verdict."""
+    verdict = record["verdict"]
+    src = catalogue.sources[entry.source]
+    also = "".join(f"; see also {_esc(catalogue.sources[k].citation())}" for k in entry.also)
+    png = figure_dir / f"{entry.id}.png"
+    if png.is_file():
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        fig = f'<img alt="{_esc(entry.id)}" src="data:image/png;base64,{data}">'
+    else:
+        fig = f'<p class="missing">No figure file {_esc(png.name)}.</p>'
+    if record["numbers"]:
+        rows = "".join(
+            f"<tr><td>{_esc(n['name'])}</td><td class=\"num\">{_esc(_fmt_value(n['value']))}</td>"
+            f"<td>{_esc(n['unit'])}</td></tr>" for n in record["numbers"])
+        numbers = f"<table><tr><th>name</th><th>value</th><th>unit</th></tr>{rows}</table>"
+    else:
+        numbers = '<p class="missing">No deciding numbers yet.</p>'
+    summary = _esc(record["summary"]) if record["summary"] else '<span class="missing">not built yet</span>'
+    return (
+        f'<section class="fig" id="fig-{_esc(entry.id)}" style="--c:{_COLOURS[verdict][0]}">'
+        f"<h2><code>{_esc(entry.id)}</code> \u2014 {_esc(entry.title)} {_badge(verdict)}</h2>"
+        f'<p class="meta">Source: {_esc(src.citation())}, {_esc(src.kind)}'
+        f"{' (' + _esc(src.ref) + ')' if src.ref else ''}{also}.</p>"
+        f"<p><b>Claim.</b> {_esc(entry.claim)}</p>"
+        f"<p><b>What we build.</b> {_esc(entry.build)}</p>"
+        f"{fig}"
+        f"<h3>Deciding numbers</h3>{numbers}"
+        f"<p><b>Verdict rule.</b> {_esc(entry.verdict_rule)}</p>"
+        f"<p><b>What we found.</b> {summary}</p>"
+        f"<p><b>Verdict:</b> {_badge(verdict)}</p></section>"
+    )
+
+
+def render_report(catalogue: Catalogue, verdicts: dict[str, dict], figure_dir: Path, header: dict) -> str:
+    """Render the whole catalogue as one self-contained HTML page (images inlined as data URIs)."""
+    figure_dir = Path(figure_dir)
+    records = {}
+    for key, rec in verdicts.items():
+        rec = validate_verdict(rec, catalogue, f"verdict {key!r}")
+        if rec["id"] != key:
+            raise ValueError(f"verdict keyed {key!r} carries id {rec['id']!r}")
+        records[key] = rec
+    for fid in catalogue.ids:
+        records.setdefault(fid, {"id": fid, "verdict": "not built yet", "summary": "", "numbers": []})
+    counts = Counter(records[f]["verdict"] for f in catalogue.ids)
+    count_rows = "".join(f"<tr><td>{_badge(v)}</td><td class=\"num\" data-verdict=\"{_esc(v)}\">{counts[v]}</td></tr>"
+                         for v in VERDICTS)
+    summary = (f'<table class="summary"><tr><th>verdict</th><th>figures</th></tr>{count_rows}'
+               f'<tr><th>total</th><td class="num">{len(catalogue.ids)}</td></tr></table>')
+    toc = "".join(f'<li><a href="#fig-{_esc(e.id)}"><code>{_esc(e.id)}</code></a> {_esc(e.title)} '
+                  f'{_badge(records[e.id]["verdict"])}</li>' for e in catalogue.figures)
+    sections = "".join(_section(e, catalogue, records[e.id], figure_dir) for e in catalogue.figures)
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        "<title>Replication report: How (not) to train your generative model</title>"
+        f"<style>{_CSS}</style></head><body>"
+        "<h1>Replication report: \u201cHow (not) to train your generative model\u201d and texts around it</h1>"
+        f"{_header_html(header)}<h2>Summary</h2>{summary}"
+        f'<h2>Contents</h2><ol class="toc">{toc}</ol>{sections}</body></html>\n'
+    )

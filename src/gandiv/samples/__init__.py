@@ -1,0 +1,1 @@
+"""Estimates from samples: k-NN divergences, mode coverage, maximum likelihood by minibatch Adam."""

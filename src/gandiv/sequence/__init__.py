@@ -1,0 +1,1 @@
+"""Sequence models: the autoregressive pair model and scheduled sampling."""
