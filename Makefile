@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CORES ?= all
 
-.PHONY: run smoke test test-cluster lint bench clean
+.PHONY: run smoke test test-cluster lint bench clean compare
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,3 +37,6 @@ bench: $(STAMP)  ## speed figures, printed as `name: value unit`
 
 clean:  ## remove everything the pipeline wrote (keeps .venv)
 	rm -rf results logs .snakemake benchmarks/*/ figures/*.png figures/*.pdf figures/*.csv figures/report.html
+
+compare: $(STAMP)  ## compare two runs' tables and verdicts: make compare OLD=dir NEW=dir [TOL="value=1e-12,1e-9"]
+	$(BIN)/python -m gandiv.report.compare $(OLD) $(NEW) $(foreach t,$(TOL),--tolerance $(t))

@@ -120,7 +120,7 @@ def test_collapsed_generators_are_evaluated_with_reasons_not_crashes():
     model = build_model(BIMODAL, "mlp", "kl", 0.5, streams, TINY)
     last = model.generator.layers[-1]
     last.set_weights([np.zeros_like(w) for w in last.get_weights()])
-    rows = {(r["quantity"], r["method"]): r for r in evaluate_run(BIMODAL, model, "mlp", 0.5, 1000, 5, evaluation())}
+    rows = {(r["quantity"], r["method"]): r for r in evaluate_run(BIMODAL, model, "mlp", 0.5, 1000, 5, evaluation(), 8.0)}
     assert np.isnan(rows[("kl_pq", "knn")]["value"]) and "zero k-NN distance" in rows[("kl_pq", "knn")]["note"]
     assert np.isfinite(rows[("kl_pq", "discriminator")]["value"])  # the other estimates are still made
 
@@ -128,13 +128,13 @@ def test_collapsed_generators_are_evaluated_with_reasons_not_crashes():
     model = build_model(BIMODAL, "gaussian", "kl", 0.5, streams, TINY)
     model.generator.mean.assign([2.0])
     model.generator.chol_raw.assign([[np.log(1e-5)]])
-    rows = {(r["quantity"], r["method"]): r for r in evaluate_run(BIMODAL, model, "gaussian", 0.5, 1000, 5, evaluation())}
+    rows = {(r["quantity"], r["method"]): r for r in evaluate_run(BIMODAL, model, "gaussian", 0.5, 1000, 5, evaluation(), 8.0)}
     for quantity in ("kl_pq", "kl_qp", "js", "js_pi"):
         assert np.isnan(rows[(quantity, "exact")]["value"])
         assert "exact values undefined" in rows[(quantity, "exact")]["note"]
     # A healthy Gaussian generator: every exact value with its error estimate, bounds respected.
     model.generator.chol_raw.assign([[0.0]])
-    rows = {(r["quantity"], r["method"]): r for r in evaluate_run(BIMODAL, model, "gaussian", 0.5, 1000, 5, evaluation())}
+    rows = {(r["quantity"], r["method"]): r for r in evaluate_run(BIMODAL, model, "gaussian", 0.5, 1000, 5, evaluation(), 8.0)}
     for quantity in ("kl_pq", "kl_qp", "js", "js_pi"):
         row = rows[(quantity, "exact")]
         assert np.isfinite(row["value"]) and 0.0 <= row["exact_error"] < 1e-6 and row["note"] == ""

@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 import pickle
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -320,47 +321,52 @@ def _never(*args):
     raise AssertionError("must not get this far")
 
 
-def test_evaluation_job_names_a_truncated_status(tmp_path, monkeypatch):
-    from gandiv.pipeline import gan_jobs as pipeline
+def _smoke_config():
+    import yaml
 
+    from gandiv.pipeline.config import load_schema, validate_config
+
+    return validate_config(yaml.safe_load((Path(__file__).parents[1] / "config/smoke.yaml").read_text()), load_schema())
+
+
+SMOKE_RUN = "results/gan/grid/bimodal_1d/gaussian/minimax/plain/pi0.5/seed0"
+
+
+def test_evaluation_job_names_a_truncated_status(tmp_path, monkeypatch):
+    from gandiv.pipeline.gan_jobs import evaluate_group_job
+
+    config = _smoke_config()
     monkeypatch.chdir(tmp_path)
-    run_dir = "results/gan/bimodal_1d/gaussian/minimax/pi0.5/seed0"
-    os.makedirs(run_dir)
-    rio.write_json(f"{run_dir}/status.json", RECORD)
-    _truncate(tmp_path / run_dir / "status.json")
+    monkeypatch.setattr("gandiv.gan.training.configure_tensorflow", lambda *a: None)  # TF may be running already
+    os.makedirs(SMOKE_RUN)
+    rio.write_json(f"{SMOKE_RUN}/status.json", RECORD)
+    _truncate(tmp_path / SMOKE_RUN / "status.json")
     with pytest.raises(CorruptResultError) as info:
-        pipeline._write_evaluations([run_dir], _never, _never, ("target", "rule", "pi", "seed"), "eval.csv")
+        evaluate_group_job(config, "grid", "bimodal_1d", [SMOKE_RUN], 1, "eval.csv")
     message = str(info.value)
-    assert message.startswith(f"{run_dir}/status.json: cannot be read (")
+    assert message.startswith(f"{SMOKE_RUN}/status.json: cannot be read (")
     assert message.endswith(f"delete it and run Snakemake again to redo the job that writes it "
-                            f"(rm {run_dir}/status.json)")
+                            f"(rm {SMOKE_RUN}/status.json)")
     assert not os.path.exists("eval.csv")
 
 
-def test_evaluation_job_names_a_truncated_weights_file(tmp_path):
-    from gandiv.pipeline import gan_jobs as pipeline
-    from gandiv.exact.densities import GaussianMixture
+def test_evaluation_job_names_a_truncated_weights_file(tmp_path, monkeypatch):
+    from gandiv.exact.densities import target_from_config
+    from gandiv.gan.runs import GanRun, training_settings
     from gandiv.gan.training import build_model
+    from gandiv.pipeline.gan_jobs import evaluate_group_job
 
-    target = GaussianMixture([0.7, 0.3], [[-2.0], [2.0]], [[[0.36]], [[0.25]]])
-    settings = {"device": "cpu", "threads": 1, "pi_mode": "weights", "steps": 1, "steps_per_call": 1,
-                "batch_size": 8, "n_snapshot_samples": 4,
-                "generator": {"latent_dim": 1, "hidden": 4, "depth": 1, "flow_layers": 1},
-                "discriminator": {"hidden": 4, "depth": 1},
-                "optimizer": {"d_learning_rate": 1e-3, "g_learning_rate": 1e-3, "beta_1": 0.5}}
-    status = RECORD | {"generator": "gaussian"}
-
-    def build(s):
-        return build_model(target, s["generator"], s["rule"], s["pi"], pipeline.gan_streams(s), settings)
-
-    run_dir = tmp_path / "run"
-    model = build(status)
-    rio.write_json(run_dir / "status.json", status)
-    rio.save_weights(model.generator, run_dir / "generator.weights.h5")
-    rio.save_weights(model.discriminator, run_dir / "discriminator.weights.h5")
-    _truncate(run_dir / "discriminator.weights.h5")
+    config = _smoke_config()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("gandiv.gan.training.configure_tensorflow", lambda *a: None)  # TF may be running already
+    run = GanRun.from_folder(SMOKE_RUN)
+    model = build_model(target_from_config(config["targets"]["bimodal_1d"]), run.generator, run.update_rule, run.pi,
+                        run.streams(), training_settings(config, run))
+    rio.write_json(run.file("status.json"), run.status | {"diverged": False})
+    rio.save_weights(model.generator, run.file("generator.weights.h5"))
+    rio.save_weights(model.discriminator, run.file("discriminator.weights.h5"))
+    _truncate(tmp_path / run.file("discriminator.weights.h5"))
     with pytest.raises(CorruptResultError, match="discriminator.weights.h5: cannot be read .*delete it"):
-        pipeline._write_evaluations([str(run_dir)], build, _never, ("target", "rule", "pi", "seed"),
-                                    str(tmp_path / "eval.csv"))
+        evaluate_group_job(config, "grid", "bimodal_1d", [SMOKE_RUN], 1, "eval.csv")
     assert not (tmp_path / "eval.csv").exists()
     assert _leftovers(tmp_path) == []

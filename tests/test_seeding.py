@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from gandiv.exact.densities import gaussian  # noqa: E402
-from gandiv.pipeline.gan_jobs import gan_streams  # noqa: E402
+from gandiv.gan.runs import GanRun  # noqa: E402
 from gandiv.seeding import STREAMS, run_streams  # noqa: E402
 from gandiv.gan.training import build_model  # noqa: E402
 
@@ -24,6 +24,12 @@ N_BATCHES = 4
 GRID_RUN = {"target": "gauss1d", "generator": "gaussian", "rule": "nonsaturating", "pi": 0.5, "seed": 0}
 RUNS = [GRID_RUN | {"seed": 1}, GRID_RUN | {"seed": 2}, GRID_RUN,
         GRID_RUN | {"pi": 0.3}, GRID_RUN | {"rule": "minimax"}]  # seeds 0, 1, 2; then seed 0 with another pi, rule
+
+
+def gan_streams(status: dict):
+    """The streams of the grid run a status record names."""
+    return GanRun("grid", status["target"], status["generator"], status["rule"], "plain", status["pi"],
+                  status["seed"]).streams()
 
 
 def first_batches(status: dict) -> dict[str, list[np.ndarray]]:
@@ -80,7 +86,8 @@ def test_a_run_rebuilt_for_evaluation_gets_its_training_streams_and_initial_weig
     status = GRID_RUN | {"pi": 0.3}
     saved = json.loads(json.dumps(status | {"diverged": False, "steps_done": 10, "wall_s": 1.5}))  # as status.json
     assert gan_streams(saved) == gan_streams(status)
-    assert gan_streams(status | {"discriminator": "plain"}) != gan_streams(status)  # a zoo run is another run
+    zoo_run = GanRun("zoo", status["target"], status["generator"], status["rule"], "plain", status["pi"], status["seed"])
+    assert zoo_run.streams() != gan_streams(status)  # a zoo run is another run
     built = [build_model(TARGET, "mlp", "minimax", 0.3, gan_streams(s), SETTINGS) for s in (status, saved)]
     for a, b in zip(*(m.generator.get_weights() + m.discriminator.get_weights() for m in built)):
         np.testing.assert_array_equal(a, b)

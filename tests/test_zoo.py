@@ -12,7 +12,8 @@ from gandiv.exact import divergences as dv
 from gandiv.exact.densities import gaussian
 from gandiv.figures.zoo_figures import _judge
 from gandiv.update_rules import UpdateRule, lsgan_logit, optimal_logit
-from gandiv.gan.zoo import generator_for, training_settings, zoo_runs
+from gandiv.gan.runs import zoo_runs
+from gandiv.gan.zoo import generator_for, training_settings
 from gandiv.gan.zoo_evaluation import discriminator_plug_ins
 
 ZOO = {"targets": ["ring8", "grid25"], "rules": ["nonsaturating", "wgan"], "spectral_norm_rules": ["nonsaturating"],
@@ -26,10 +27,11 @@ ZOO = {"targets": ["ring8", "grid25"], "rules": ["nonsaturating", "wgan"], "spec
 
 
 def test_every_rule_plain_and_the_spectral_norm_rules_again_for_every_target_and_seed():
-    runs = zoo_runs(ZOO)
+    runs = zoo_runs({"figures": {"objectives-zoo": ZOO}})
     assert len(runs) == 3 * (2 + 1) * 2  # two mlp targets and one density target
-    assert len({tuple(r.values()) for r in runs}) == len(runs)
-    assert {(r["update_rule"], r["discriminator"]) for r in runs} == {
+    assert len({r.folder for r in runs}) == len(runs)
+    assert {r.generator for r in runs if r.target == "bimodal_1d"} == {"flow"}
+    assert {(r.update_rule, r.discriminator) for r in runs} == {
         ("nonsaturating", "plain"), ("wgan", "plain"), ("nonsaturating", "spectral_norm")}
 
 
@@ -157,7 +159,7 @@ def test_density_runs_get_exact_divergences_and_estimates_beside_them():
     streams = run_streams(0, {"job": "test_zoo"})
     model = build_model(target, "gaussian", "lsgan", 0.5, streams, settings)  # untrained: Q = N(0, 1)
     rows = {(r["quantity"], r["method"]): r for r in evaluate_zoo_run(target, model, "lsgan", "gaussian", 4000, 5,
-                                                                      0.01, streams.numpy("evaluation"))}
+                                                                      0.01, streams.numpy("evaluation"), 8.0)}
     q = gaussian([0.0], [[1.0]])
     assert rows[("kl_pq", "exact")]["value"] == pytest.approx(dv.kl_pq(target, q), rel=1e-9)
     assert rows[("kl_qp", "exact")]["value"] == pytest.approx(dv.kl_qp(target, q), rel=1e-9)

@@ -35,7 +35,7 @@ rule animation:
     benchmark:
         "benchmarks/animation/{figure}.tsv"
     wildcard_constraints:
-        figure="swissroll-kl",
+        figure=pattern(ANIMATED) or "(?!)",
     conda:
         "../../envs/exact.yaml"
     script:

@@ -9,7 +9,7 @@ from scipy.stats import norm
 
 from gandiv.figures.style import figure
 from gandiv.results_io import read_npz
-from gandiv.figures import Context, FigureResult, verdict
+from gandiv.figures._legacy import Context, FigureResult, verdict
 
 RULES = {"gan": ("minimax", "nonsaturating"), "wgan_gp": ("wgan",)}
 

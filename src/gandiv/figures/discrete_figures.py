@@ -10,7 +10,7 @@ from gandiv.exact.densities import Discrete
 from gandiv.exact.divergences import kl_pq, wasserstein1
 from gandiv.figures.style import NATS, figure
 from gandiv.seeding import run_streams
-from gandiv.figures import Context, FigureResult, verdict
+from gandiv.figures._legacy import Context, FigureResult, verdict
 
 SUPPORT = np.arange(1, 6)
 W_VS_KL_LAWS = {"P": (0.6, 0.1, 0.1, 0.1, 0.1), "Q": (0.1, 0.1, 0.1, 0.1, 0.6), "Q2": (0.1, 0.6, 0.1, 0.1, 0.1)}

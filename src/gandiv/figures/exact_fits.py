@@ -11,7 +11,7 @@ from gandiv.exact.families import Family, GaussianFamily
 from gandiv.exact.fitting import Objective, density_from_record, fit_problem, minimise_from, starting_points, value_error
 from gandiv.figures.style import NATS, contours, density_image, figure, long_table
 from gandiv.results_io import read_json
-from gandiv.figures import Context, FigureResult, verdict
+from gandiv.figures._legacy import Context, FigureResult, verdict
 
 MULTIMODAL_UNITS = {"start_mean_x1": "x units", "start_mean_x2": "x units", "mean_x1": "x units",
                     "mean_x2": "x units", "cov_11": "x units^2", "cov_12": "x units^2", "cov_22": "x units^2",

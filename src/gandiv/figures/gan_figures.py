@@ -9,7 +9,7 @@ from scipy.stats import spearmanr
 
 from gandiv.figures.style import NATS, figure
 from gandiv.results_io import read_csv
-from gandiv.figures import Context, FigureResult, verdict
+from gandiv.figures._legacy import Context, FigureResult, verdict
 
 HEATMAPS = (("kl_pq", "exact", "exact KL[P||Q]"), ("kl_qp", "exact", "exact KL[Q||P]"),
             ("js_pi", "exact", "exact JS_pi"), ("js_pi", "discriminator", "JS_pi from the discriminator"))

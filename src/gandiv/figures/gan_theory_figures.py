@@ -11,7 +11,7 @@ from gandiv.exact.densities import gaussian
 from gandiv.update_rules import LOGIT_RULES, UpdateRule, discriminator_value, generator_loss, generator_loss_grad, optimal_logit
 from gandiv.figures.style import NATS, figure
 from gandiv.exact.quadrature import grid_for, refined_grid
-from gandiv.figures import Context, FigureResult, verdict
+from gandiv.figures._legacy import Context, FigureResult, verdict
 
 LOG4 = np.log(4.0)
 

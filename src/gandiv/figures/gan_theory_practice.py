@@ -28,7 +28,7 @@ from gandiv.update_rules import UpdateRule, optimal_logit
 from gandiv.figures.style import NATS, figure
 from gandiv.results_io import read_csv, read_json, read_npz
 from gandiv.exact.stationary import stationary_points
-from gandiv.figures import Context, FigureResult, verdict
+from gandiv.figures._legacy import Context, FigureResult, verdict
 
 EVAL_COLUMNS = ("target", "generator", "rule", "pi", "seed", "diverged", "method", "quantity", "value")
 RMSE_TOL = 0.2  # nats: the M-weighted RMSE under which the logit counts as the log density ratio

@@ -11,7 +11,7 @@ from gandiv.exact.families import Family, GaussianFamily
 from gandiv.exact.fitting import Objective, fit, fit_problem
 from gandiv.figures.style import NATS, contours, density_image, figure, long_table
 from gandiv.results_io import read_csv, read_json
-from gandiv.figures import Context, FigureResult, verdict
+from gandiv.figures._legacy import Context, FigureResult, verdict
 
 LIMIT_PAIR = (gaussian(0.0, 1.0), gaussian(1.0, 1.5**2))  # the pair named in FIGURES.md
 SOURCE_KL = {"KL[P||Q]": 0.3499, "KL[Q||P]": 0.7195}  # as printed (4 decimals) in FIGURES.md

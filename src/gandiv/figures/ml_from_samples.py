@@ -9,7 +9,7 @@ from gandiv.exact.divergences import kl_gaussians
 from gandiv.exact.families import Family, GaussianFamily
 from gandiv.samples.likelihood import adam_maximum_likelihood
 from gandiv.figures.style import NATS, contours, figure
-from gandiv.figures import Context, FigureResult, verdict
+from gandiv.figures._legacy import Context, FigureResult, verdict
 
 
 def kl_fit_gaussian2d(ctx: Context) -> FigureResult:

@@ -9,7 +9,7 @@ import seaborn as sns
 from gandiv.sequence import scheduled_sampling as ss
 from gandiv.figures.style import NATS, TIDY_COLUMNS, figure
 from gandiv.results_io import read_json
-from gandiv.figures import Context, FigureResult, verdict
+from gandiv.figures._legacy import Context, FigureResult, verdict
 
 
 def ss_inconsistency(ctx: Context) -> FigureResult:

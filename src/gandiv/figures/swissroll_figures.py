@@ -22,7 +22,7 @@ from gandiv.update_rules import UpdateRule, generator_loss_grad
 from gandiv.samples.knn import knn_kl
 from gandiv.figures.style import NATS, figure, set_style
 from gandiv.results_io import atomic_write, read_csv, read_json, read_npz
-from gandiv.figures import Context, FigureResult, verdict
+from gandiv.figures._legacy import Context, FigureResult, verdict
 
 FIGURE_ID = "swissroll-kl"
 HDR_MASS = 0.95  # P's high-density region holds this share of P's mass

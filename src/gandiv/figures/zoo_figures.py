@@ -9,7 +9,7 @@ from scipy.stats import spearmanr
 
 from gandiv.figures.style import NATS, set_style
 from gandiv.results_io import read_csv, read_json, read_npz
-from gandiv.figures import Context, FigureResult, verdict
+from gandiv.figures._legacy import Context, FigureResult, verdict
 
 SN_BOUND = 1.05  # the catalogue's bound on sigma_max under spectral normalisation (one power iteration per call)
 GROWTH = 1.5  # sigma_max growing by at least this factor over training counts as growing

@@ -55,8 +55,8 @@ def evaluation_grid(target: GaussianMixture, generated: np.ndarray, points_per_s
     return grid_for(target, points_per_sd=points_per_sd, bounds=np.stack([lo, hi], axis=1))
 
 
-def exact_divergences(target: GaussianMixture, generator, kind: str, pi: float,
-                      generated: np.ndarray) -> tuple[dict[str, dv.Certified], str]:
+def exact_divergences(target: GaussianMixture, generator, kind: str, pi: float, generated: np.ndarray,
+                      points_per_sd: float) -> tuple[dict[str, dv.Certified], str]:
     """Certified KL both ways, JS, JS_pi (and, for a flow, Q's mass on the grid) of a generator with a density.
 
     Returns ({quantity: Certified}, note): empty for the mlp (no density); NaN values with the
@@ -68,8 +68,8 @@ def exact_divergences(target: GaussianMixture, generator, kind: str, pi: float,
     try:
         if kind == "gaussian":
             return dv.certified_divergences(target, generator.density(), EXACT_QUANTITIES, pi), ""
-        grid = evaluation_grid(target, generated)
-        refined = refined_grid(evaluation_grid(target, generated, pad_sd=6.0))
+        grid = evaluation_grid(target, generated, points_per_sd)
+        refined = refined_grid(evaluation_grid(target, generated, points_per_sd, pad_sd=6.0))
         log_q = lambda x: model_log_density(generator, kind, x)  # noqa: E731
         mass, fine_mass = (g.integrate(np.exp(log_q(g.points))) for g in (grid, refined))
         mass_row = {"q_mass_on_grid": dv.Certified(mass, abs(fine_mass - mass), "quadrature")}
@@ -102,13 +102,13 @@ def tidy_rows(quantity: str, method: str, value: float, exact: dv.Certified | No
 
 
 def evaluate_run(target: GaussianMixture, model, kind: str, pi: float, n_samples: int, knn_k: int,
-                 rng: np.random.Generator) -> list[dict]:
+                 rng: np.random.Generator, points_per_sd: float) -> list[dict]:
     """Tidy rows (quantity, method, value, exact, error, exact_error, note) for one trained GAN; `rng` is the run's
-    `evaluation` stream."""
+    `evaluation` stream, `points_per_sd` the density of the exact values' grid (config `gan.evaluation`)."""
     real = target.sample(n_samples, rng)
     noise = rng.standard_normal((n_samples, model.latent_dim))
     fake = model_outputs(model.generator, noise)
-    exact, exact_note = exact_divergences(target, model.generator, kind, pi, fake)
+    exact, exact_note = exact_divergences(target, model.generator, kind, pi, fake, points_per_sd)
     knn, knn_note = knn_kl_both_or_reason(real, fake, k=knn_k)
     estimates = {
         "discriminator": (discriminator_estimates(model_outputs(model.discriminator, real)[:, 0],

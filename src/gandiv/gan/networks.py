@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
 
 import keras
 import numpy as np
 from keras import ops
 
 from gandiv.exact.densities import GaussianMixture, gaussian
+from gandiv.gan.kinds import GeneratorKind
 from gandiv.seeding import keras_seeds
-
-
-class GeneratorKind(str, Enum):
-    GAUSSIAN = "gaussian"  # location-scale: mean and Cholesky factor
-    FLOW = "flow"  # RealNVP-style flow (2-D) or monotone flow (1-D)
-    MLP = "mlp"  # the usual GAN generator; no density
 
 
 def _dense(units: int, seed: int, activation=None, name=None):

@@ -1,4 +1,4 @@
-"""The objectives zoo's runs: (target, rule, discriminator kind, seed), each a GAN at pi = 1/2.
+"""The objectives zoo's study: which generator each target gets, and each run's training settings.
 
 The generator is an mlp on the mode-collapse targets (`targets`) and a density-giving generator
 (`density_runs.generator`) on `density_runs.targets`, where the divergences can be computed exactly.
@@ -7,23 +7,7 @@ Pure config logic (no TensorFlow), so the workflow can import it to build its DA
 
 from __future__ import annotations
 
-from enum import Enum
-
-from gandiv.pipeline.wildcards import int_token
-
-
-class DiscriminatorKind(str, Enum):
-    PLAIN = "plain"
-    SPECTRAL_NORM = "spectral_norm"  # every layer spectrally normalised (Miyato et al., 2018)
-
-
-def zoo_runs(zoo: dict) -> list[dict]:
-    """Every training of the zoo as wildcard values: each rule plain, spectral-norm rules again, every seed."""
-    variants = [(rule, DiscriminatorKind.PLAIN.value) for rule in zoo["rules"]]
-    variants += [(rule, DiscriminatorKind.SPECTRAL_NORM.value) for rule in zoo["spectral_norm_rules"]]
-    return [{"target": target, "update_rule": rule, "discriminator": kind, "seed": int_token(seed)}
-            for target in zoo["targets"] + zoo["density_runs"]["targets"] for rule, kind in variants
-            for seed in zoo["seeds"]]
+from gandiv.gan.kinds import DiscriminatorKind
 
 
 def generator_for(zoo: dict, target: str) -> str:

@@ -37,12 +37,12 @@ def discriminator_plug_ins(rule: UpdateRule, real_out: np.ndarray, fake_out: np.
 
 
 def evaluate_zoo_run(target: GaussianMixture, model, rule: str, generator_kind: str, n_samples: int, knn_k: int,
-                     min_mode_share: float, rng: np.random.Generator) -> list[dict]:
+                     min_mode_share: float, rng: np.random.Generator, points_per_sd: float) -> list[dict]:
     """Tidy rows (quantity, method, value, exact, error, exact_error, note) for one trained zoo GAN; `rng` is the
     run's `evaluation` stream."""
     real = target.sample(n_samples, rng)
     fake = model_outputs(model.generator, rng.standard_normal((n_samples, model.latent_dim)))
-    exact, exact_note = exact_divergences(target, model.generator, generator_kind, 0.5, fake)
+    exact, exact_note = exact_divergences(target, model.generator, generator_kind, 0.5, fake, points_per_sd)
     exact.pop("js_pi", None)  # = js at pi = 1/2
     knn, knn_note = knn_kl_both_or_reason(real, fake, k=knn_k)
     plug_ins = discriminator_plug_ins(UpdateRule(rule), model_outputs(model.discriminator, real)[:, 0],

@@ -38,8 +38,16 @@ class ConfigError(ValueError):
 
 
 def load_schema(path: str | Path | None = None) -> dict:
-    """Load the YAML JSON schema (default: the one shipped with the package) and check it is a valid schema."""
+    """Load the YAML JSON schema and check it is a valid schema.
+
+    Default: the one shipped with the package, where each figure module adds the schema of its own
+    `figures.<id>` section (its SETTINGS, see gandiv.figures.recipe).
+    """
     schema = yaml.safe_load(Path(path or SCHEMA_PATH).read_text())
+    if path is None:
+        from gandiv.figures import settings_schemas
+
+        schema["properties"]["figures"]["properties"].update(settings_schemas())
     jsonschema.validators.validator_for(schema).check_schema(schema)
     return schema
 
@@ -69,8 +77,19 @@ def validate_config(config: dict, schema: dict) -> dict:
     if "gan" in filled:
         _check_gan(filled["gan"], filled["targets"])
     _check_figures(filled["figures"], filled["targets"], filled.get("gan"))
+    _check_figure_modules(filled)
     _check_path_tokens(filled)
     return filled
+
+
+def _check_figure_modules(config: dict) -> None:
+    """Each configured figure's own rules (its module's `check`, see gandiv.figures.recipe)."""
+    from gandiv.figures import figure_module
+
+    for figure_id, settings in config["figures"].items():
+        module = figure_module(figure_id)
+        if module is not None and hasattr(module, "check"):
+            module.check(settings, config)
 
 
 def pi_grid(spec: dict) -> np.ndarray:

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from gandiv.exact.quadrature import QuadratureError
-from gandiv.figures import Context, builders, figure_config_keys
+from gandiv.figures import Context, figure_config_keys, figure_module
 from gandiv.figures.catalogue import load_catalogue
 from gandiv.figures.style import write_outputs
 from gandiv.report.html import collect_header, load_verdicts, render_report
@@ -15,27 +15,37 @@ from gandiv.results_io import write_text
 log = logging.getLogger("gandiv")
 
 
-def build_figure(config: dict, figure_id: str, inputs: dict, outputs: dict) -> None:
-    """Compute, draw and judge one figure; write png, pdf, csv and the verdict json."""
+def build_figure(config, figure_id: str, inputs: dict, outputs: dict) -> None:
+    """Compute, draw and judge one figure (its module's recipe); write png, pdf, csv and the verdict json."""
     ctx = Context(config=config, settings=config["figures"][figure_id], inputs=inputs)
+    module = figure_module(figure_id)
     try:
-        result = builders()[figure_id](ctx)
+        if module is None:
+            from gandiv.figures._legacy import builders
+
+            result = builders()[figure_id](ctx)
+            fig, table, record = result.figure, result.data, result.verdict
+        else:
+            computed = module.compute(ctx)
+            fig, table, record = module.draw(computed, ctx), computed.table, module.judge(computed, ctx)
     except QuadratureError as error:
         keys = [k for k in figure_config_keys(figure_id, ctx.settings) if k.startswith(("targets.", "exact."))]
         raise QuadratureError(f"figure {figure_id!r}: an exact value cannot be certified ({error}); it reads config "
                               f"keys {', '.join(keys) or '(none)'}") from None
-    log.info("%s: %s — %s", figure_id, result.verdict["verdict"], result.verdict["summary"])
-    write_outputs(result.figure, result.data, result.verdict, outputs["png"], outputs["pdf"], outputs["csv"],
-                  outputs["verdict"])
+    log.info("%s: %s — %s", figure_id, record["verdict"], record["summary"])
+    write_outputs(fig, table, record, outputs["png"], outputs["pdf"], outputs["csv"], outputs["verdict"])
 
 
-def build_animation(config: dict, figure_id: str, inputs: dict, out_gif: str) -> None:
-    """Render the animated companion of a figure (the Swiss-roll training as a GIF)."""
-    from gandiv.figures.swissroll_figures import swissroll_animation
+def build_animation(config, figure_id: str, inputs: dict, out_gif: str) -> None:
+    """Render the animated companion of a figure (its module's ANIMATION), e.g. the Swiss-roll training as a GIF."""
+    ctx = Context(config=config, settings=config["figures"][figure_id], inputs=inputs)
+    module = figure_module(figure_id)
+    if module is None:
+        from gandiv.figures.swissroll_figures import swissroll_animation
 
-    if figure_id != "swissroll-kl":
-        raise ValueError(f"no animation for figure {figure_id!r}")
-    swissroll_animation(Context(config=config, settings=config["figures"][figure_id], inputs=inputs), out_gif)
+        swissroll_animation(ctx, out_gif)
+    else:
+        module.ANIMATION.render(ctx, out_gif)
     log.info("wrote %s", out_gif)
 
 

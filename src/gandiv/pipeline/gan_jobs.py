@@ -4,66 +4,30 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from gandiv.exact.densities import target_from_config
 from gandiv.results_io import load_weights, read_json, save_weights, write_csv, write_json, write_npz
-from gandiv.seeding import Streams, run_streams
+from gandiv.gan import runs
+from gandiv.gan.runs import GanRun, training_settings
+from gandiv.seeding import run_streams
 
 log = logging.getLogger("gandiv")
 
 
-def grid_training_settings(gan) -> dict:
-    """The settings `training.train_gan` takes for a run of the pi x rule grid: the `gan` section's training keys,
-    with one discriminator step per generator step, no weight clipping and no gradient penalty (logit rules only)."""
-    return {**gan, "d_steps": 1, "weight_clip": None, "gp_weight": 0.0}
-
-
-def train_gan_job(config: dict, target_name: str, generator: str, rule: str, pi: float, seed: int, threads: int,
-                  outputs: dict) -> None:
-    """Train one GAN of the pi x rule grid and write weights, history, fixed-z snapshots and a status record."""
-    settings = grid_training_settings(config["gan"])
-    status = {"target": target_name, "generator": generator, "rule": rule, "pi": pi, "seed": seed}
-    _train_and_save(target_from_config(config["targets"][target_name]), status, settings, settings["device"], threads,
-                    outputs)
-
-
-def train_zoo_job(config: dict, target_name: str, rule: str, discriminator: str, seed: int, threads: int,
-                  outputs: dict) -> None:
-    """Train one GAN of the objectives zoo (pi = 1/2) and write what `train_gan_job` writes."""
-    from gandiv.gan.zoo import generator_for, training_settings
-
-    zoo = config["figures"]["objectives-zoo"]
-    generator = generator_for(zoo, target_name)
-    status = {"target": target_name, "generator": generator, "rule": rule, "pi": 0.5, "seed": seed,
-              "discriminator": discriminator}
-    _train_and_save(target_from_config(config["targets"][target_name]), status,
-                    training_settings(zoo, rule, discriminator, generator), zoo["device"], threads, outputs)
-
-
-GAN_RUN_KEYS = ("target", "generator", "rule", "pi", "discriminator")  # what names a GAN run, besides its seed
-
-
-def gan_streams(status: dict) -> Streams:
-    """A grid or zoo GAN run's random streams, from its status record (seed, target, generator, rule, pi and, for
-    the zoo, discriminator kind): the same for its training and its evaluation, unrelated to any other run's."""
-    job = "gan-zoo" if "discriminator" in status else "gan-grid"
-    identity = {key: status[key] for key in GAN_RUN_KEYS if key in status} | {"job": job, "pi": float(status["pi"])}
-    return run_streams(int(status["seed"]), identity)
-
-
-def _train_and_save(target, status: dict, settings: dict, device: str, threads: int, outputs: dict) -> None:
-    """Train the GAN `status` names; write weights, history, snapshots and status (each atomically)."""
+def train_run_job(config, run: GanRun, threads: int, outputs: dict) -> None:
+    """Train one GAN run; write its weights, history, fixed-z snapshots and status (each atomically)."""
     from gandiv.gan.training import configure_tensorflow, train_gan, visible_gpus
 
+    settings, device = training_settings(config, run), runs.device(config, run.study)
     configure_tensorflow(threads, device == "gpu")
     log.info("device %s: CUDA_VISIBLE_DEVICES=%s, TensorFlow sees %d GPU(s)", device,
              os.environ.get("CUDA_VISIBLE_DEVICES", "unset"), len(visible_gpus()))
-    log.info("training %s for %d steps", " / ".join(f"{k}={v}" for k, v in status.items()), settings["steps"])
-    result = train_gan(target, status["generator"], status["rule"], status["pi"], gan_streams(status), settings)
+    log.info("training %s for %d steps", " / ".join(f"{k}={v}" for k, v in run.status.items()), settings["steps"])
+    target = target_from_config(config["targets"][run.target])
+    result = train_gan(target, run.generator, run.update_rule, run.pi, run.streams(), settings)
     if result.diverged:
         log.warning("diverged at step %d; keeping the last finite state (step %d)", result.diverged_at,
                     result.steps_done)
@@ -75,63 +39,51 @@ def _train_and_save(target, status: dict, settings: dict, device: str, threads: 
     write_npz(outputs["snapshots"], steps=np.array(result.snapshot_steps), samples=result.snapshots,
               noise=result.fixed_noise, probe_points=result.probe_points, probe_logits=result.probe_logits,
               singular_values=result.singular_values)
-    status = status | {"diverged": result.diverged, "diverged_at": result.diverged_at,
-                       "steps_done": result.steps_done, "wall_s": result.wall_s}
+    status = run.status | {"diverged": result.diverged, "diverged_at": result.diverged_at,
+                           "steps_done": result.steps_done, "wall_s": result.wall_s}
     write_json(outputs["status"], status)
 
 
-def evaluate_gan_job(config: dict, target_name: str, generator: str, run_dirs: list[str], threads: int,
-                     out_csv: str) -> None:
-    """Exact and estimated divergences of every trained GAN of one (target, generator) group."""
+# Columns that name a run in an evaluation table, by study.
+EVALUATION_IDS = {"grid": ("target", "generator", "rule", "pi", "seed"),
+                  "zoo": ("target", "generator", "rule", "discriminator", "seed")}
+
+
+def evaluate_group_job(config, study: str, target_name: str, folders: list[str], threads: int, out_csv: str) -> None:
+    """Exact and estimated divergences (and, for the zoo, mode coverage) of the trained GANs in `folders` (one
+    evaluation group: same study, target and generator).
+
+    One tidy table, the run's naming columns first (EVALUATION_IDS), then `diverged`, then the rows of
+    `gandiv.gan.evaluation.evaluate_run` (grid) or `gandiv.gan.zoo_evaluation.evaluate_zoo_run` (zoo).
+    """
     from gandiv.gan.evaluation import evaluate_run
     from gandiv.gan.training import build_model, configure_tensorflow
-
-    gan = config["gan"]
-    settings = grid_training_settings({key: gan[key] for key in gan if key != "evaluation"})
-    configure_tensorflow(threads, settings["device"] == "gpu")
-    target = target_from_config(config["targets"][target_name])
-    ev = gan["evaluation"]
-    _write_evaluations(
-        run_dirs, lambda s: build_model(target, generator, s["rule"], s["pi"], gan_streams(s), settings),
-        lambda model, s: evaluate_run(target, model, generator, s["pi"], ev["n_samples"], ev["knn_k"],
-                                      gan_streams(s).numpy("evaluation")),
-        ("target", "generator", "rule", "pi", "seed"), out_csv)
-
-
-def evaluate_zoo_job(config: dict, target_name: str, run_dirs: list[str], threads: int, out_csv: str) -> None:
-    """Exact (where Q has a density) and estimated divergences and mode coverage of every zoo GAN on one target."""
-    from gandiv.gan.training import build_model, configure_tensorflow
-    from gandiv.gan.zoo import training_settings
     from gandiv.gan.zoo_evaluation import evaluate_zoo_run
 
-    zoo = config["figures"]["objectives-zoo"]
-    configure_tensorflow(threads, zoo["device"] == "gpu")
+    configure_tensorflow(threads, runs.device(config, study) == "gpu")
     target = target_from_config(config["targets"][target_name])
-    ev = zoo["evaluation"]
-    _write_evaluations(
-        run_dirs, lambda s: build_model(target, s["generator"], s["rule"], 0.5, gan_streams(s),
-                                        training_settings(zoo, s["rule"], s["discriminator"], s["generator"])),
-        lambda model, s: evaluate_zoo_run(target, model, s["rule"], s["generator"], ev["n_samples"], ev["knn_k"],
-                                          zoo["min_mode_share"], gan_streams(s).numpy("evaluation")),
-        ("target", "generator", "rule", "discriminator", "seed"), out_csv)
-
-
-def _write_evaluations(run_dirs: list[str], build, evaluate, id_keys: tuple[str, ...], out_csv: str) -> None:
-    """Rebuild each run's model from its status, load its weights, evaluate it; one tidy table, ids first."""
+    ev = runs.evaluation_settings(config, study)
     frames = []
-    for run_dir in run_dirs:
-        status = read_json(Path(run_dir) / "status.json", required=(*id_keys, "diverged"))
-        model = build(status)
-        load_weights(model.generator, Path(run_dir) / "generator.weights.h5")
-        load_weights(model.discriminator, Path(run_dir) / "discriminator.weights.h5")
-        frame = pd.DataFrame(evaluate(model, status))
-        for key in reversed(id_keys):
+    for run in map(GanRun.from_folder, folders):
+        status = read_json(run.file("status.json"), required=(*EVALUATION_IDS[study], "diverged"))
+        model = build_model(target, run.generator, run.update_rule, run.pi, run.streams(),
+                            training_settings(config, run))
+        load_weights(model.generator, run.file("generator.weights.h5"))
+        load_weights(model.discriminator, run.file("discriminator.weights.h5"))
+        rng = run.streams().numpy("evaluation")
+        if study == "grid":
+            rows = evaluate_run(target, model, run.generator, run.pi, ev["n_samples"], ev["knn_k"], rng,
+                                ev["quadrature_points_per_sd"])
+        else:
+            rows = evaluate_zoo_run(target, model, run.update_rule, run.generator, ev["n_samples"], ev["knn_k"],
+                                    ev["min_mode_share"], rng, ev["quadrature_points_per_sd"])
+        frame = pd.DataFrame(rows)
+        for key in reversed(EVALUATION_IDS[study]):
             frame.insert(0, key, status[key])
-        frame.insert(len(id_keys), "diverged", status["diverged"])
+        frame.insert(len(EVALUATION_IDS[study]), "diverged", status["diverged"])
         frames.append(frame)
-        log.info("evaluated %s", run_dir)
-    table = pd.concat(frames, ignore_index=True)
-    write_csv(out_csv, table, float_format="%.10g")
+        log.info("evaluated %s", run.folder)
+    write_csv(out_csv, pd.concat(frames, ignore_index=True), float_format="%.10g")
 
 
 def train_critic_job(config: dict, objective: str, threads: int, out_npz: str) -> None:

@@ -10,6 +10,8 @@ two different numbers never share a folder.
 
 from __future__ import annotations
 
+import re
+
 import math
 import numbers
 
@@ -38,3 +40,9 @@ def int_token(value: int) -> str:
 def parse_number(token: str) -> float:
     """The number a path token names (inverse of `number_token`)."""
     return float(token)
+
+
+def pattern(values) -> str:
+    """A Snakemake wildcard constraint matching exactly these names (an Enum class or an iterable of strings)."""
+    names = [getattr(v, "value", v) for v in values]
+    return "|".join(re.escape(name) for name in names)

@@ -1,0 +1,140 @@
+"""Figures not yet moved to their own module (see gandiv.figures.recipe): their builders, config needs and inputs.
+
+Transitional: each entry leaves this file when its figure gets its module; the file goes with the last one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from gandiv.figures.recipe import Context, Needs as ConfigNeeds, verdict  # noqa: F401  (the builders import them from here)
+from gandiv.gan import runs
+
+
+@dataclass
+class FigureResult:
+    figure: object  # matplotlib Figure
+    data: pd.DataFrame
+    verdict: dict
+
+
+def builders() -> dict:
+    """Figure id -> builder function, for every figure the pipeline can build."""
+    from gandiv.figures import critic_figures
+    from gandiv.figures import discrete_figures
+    from gandiv.figures import exact_fits
+    from gandiv.figures import gan_figures
+    from gandiv.figures import gan_theory_figures
+    from gandiv.figures import gan_theory_practice
+    from gandiv.figures import jspi_figures
+    from gandiv.figures import ml_from_samples
+    from gandiv.figures import ss_figures
+    from gandiv.figures import swissroll_figures
+    from gandiv.figures import zoo_figures
+
+    return {
+        "iclr-fig1": exact_fits.iclr_fig1,
+        "jspi-interpolation": jspi_figures.jspi_interpolation,
+        "jspi-limits": jspi_figures.jspi_limits,
+        "gan-optimal-value": gan_theory_figures.gan_optimal_value,
+        "update-rules": gan_theory_figures.update_rules,
+        "w-vs-kl": discrete_figures.w_vs_kl,
+        "tv-trials": discrete_figures.tv_trials,
+        "cramer-bernoulli": discrete_figures.cramer_bernoulli,
+        "kl-vs-rkl-multimodal": exact_fits.kl_vs_rkl_multimodal,
+        "kl-fit-gaussian2d": ml_from_samples.kl_fit_gaussian2d,
+        "gan-grid": gan_figures.gan_grid,
+        "jspi-convention": jspi_figures.jspi_convention,
+        "swissroll-kl": swissroll_figures.swissroll_kl,
+        "density-ratio": gan_theory_practice.density_ratio,
+        "kl-rule-theory": gan_theory_practice.kl_rule_theory,
+        "ss-inconsistency": ss_figures.ss_inconsistency,
+        "wgan-critic": critic_figures.wgan_critic,
+        "objectives-zoo": zoo_figures.objectives_zoo,
+    }
+
+
+QUADRATURE_KEYS = ("exact.quadrature_points_per_sd", "exact.quadrature_halfwidth_sd")
+
+
+CONFIG_NEEDS = {
+    "iclr-fig1": ConfigNeeds(None, ("seed", "exact.n_starts", *QUADRATURE_KEYS), ("target",)),
+    "jspi-interpolation": ConfigNeeds(("targets",), ("seed", "exact.n_starts", *QUADRATURE_KEYS), ("targets",)),
+    "jspi-limits": ConfigNeeds(None, (), ("mixture_target",)),
+    "gan-optimal-value": ConfigNeeds(None, (), ("target",)),
+    "update-rules": ConfigNeeds(),
+    "w-vs-kl": ConfigNeeds(),
+    "tv-trials": ConfigNeeds(),
+    "cramer-bernoulli": ConfigNeeds(None, ("seed",)),
+    "kl-vs-rkl-multimodal": ConfigNeeds(None, ("seed", "exact.max_iter", *QUADRATURE_KEYS), ("target",)),
+    "kl-fit-gaussian2d": ConfigNeeds(None, ("seed",), ("target",)),
+    "gan-grid": ConfigNeeds(("heatmap_target", "heatmap_generator")),
+    "jspi-convention": ConfigNeeds(("target", "rule")),
+    "swissroll-kl": ConfigNeeds(None, ("seed", "gan.evaluation.knn_k"), ("target",)),
+    "density-ratio": ConfigNeeds(("target", "generator"), (), ("target",)),
+    "kl-rule-theory": ConfigNeeds(None, ("seed", *QUADRATURE_KEYS), ("target",)),
+    "ss-inconsistency": ConfigNeeds(("joints", "n_epsilon"), ("seed",)),
+    "wgan-critic": ConfigNeeds(("p", "q")),
+    "objectives-zoo": ConfigNeeds(("targets", "density_runs.targets"), (), ("targets",)),
+}
+
+ANIMATION_NEEDS = {"swissroll-kl": ConfigNeeds(None, ("seed",), ("target",))}  # the GIF of a figure, if it has one
+
+
+
+
+def legacy_inputs(config, figure_id: str) -> dict:
+    """Intermediate results a legacy figure job reads, by name."""
+    settings = config["figures"][figure_id]
+    if figure_id == "iclr-fig1":
+        return {name: f"results/fits/{settings['target']}/{settings['family']}/{name}.json"
+                for name in ("kl_pq", "js", "kl_qp")}
+    if figure_id == "jspi-interpolation":
+        inputs = {}
+        for target in settings["targets"]:
+            base = f"results/jspi/{target}/{settings['family']}"
+            inputs[f"{target}_path"] = f"{base}/path.csv"
+            inputs[f"{target}_summary"] = f"{base}/summary.json"
+            minimax = [run for run in runs.grid_runs(config, target, "gaussian") if run.update_rule == "minimax"]
+            if minimax:
+                inputs[f"{target}_gan"] = runs.evaluation_table("grid", target, "gaussian")
+        return inputs
+    if figure_id == "jspi-convention":
+        return {"eval": runs.evaluation_table("grid", settings["target"], "gaussian"),
+                "summary": f"results/jspi/{settings['target']}/isotropic/summary.json"}
+    if figure_id == "gan-grid":
+        return {f"eval_{t}_{g}": runs.evaluation_table(s, t, g) for s, t, g in runs.evaluation_groups(config)
+                if s == "grid"}
+    if figure_id == "wgan-critic":
+        return {objective: f"results/wgan_critic/{objective}.npz" for objective in ("gan", "wgan_gp")}
+    if figure_id == "objectives-zoo":
+        inputs = {f"eval_{t}": runs.evaluation_table(s, t, g) for s, t, g in runs.evaluation_groups(config)
+                  if s == "zoo"}
+        for k, run in enumerate(runs.zoo_runs(config)):
+            inputs[f"snapshots_{k}"] = run.file("snapshots.npz")
+            inputs[f"status_{k}"] = run.file("status.json")
+        return inputs
+    if figure_id == "ss-inconsistency":
+        from gandiv.pipeline.wildcards import int_token, number_token
+        import itertools
+
+        training = settings.get("training")
+        if training is None:
+            return {}
+        schedules = [f"epsilon{number_token(eps)}" for eps in training["epsilons"]] + list(training["annealed"])
+        return {f"run_{k}": f"results/scheduled_sampling/{j}/{s}/seed{int_token(seed)}/tables.json"
+                for k, (j, s, seed) in enumerate(itertools.product(training["joints"], schedules, training["seeds"]))}
+    if figure_id in ("kl-rule-theory", "density-ratio", "swissroll-kl"):
+        target, generator = settings["target"], settings["generator"]
+        inputs = {"eval": runs.evaluation_table("grid", target, generator)}
+        if figure_id == "density-ratio":
+            for k, run in enumerate(runs.grid_runs(config, target, generator)):
+                inputs[f"snapshots_{k}"] = run.file("snapshots.npz")
+                inputs[f"status_{k}"] = run.file("status.json")
+        if figure_id == "swissroll-kl":
+            run = runs.GanRun("grid", target, generator, settings["rule"], "plain", settings["pi"], settings["seed"])
+            inputs |= {"snapshots": run.file("snapshots.npz"), "status": run.file("status.json")}
+        return inputs
+    return {}

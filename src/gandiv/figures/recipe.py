@@ -1,0 +1,98 @@
+"""The figure recipe: what every figure module declares, and the types it works with.
+
+A catalogue id `some-figure` lives in the module `gandiv.figures.some_figure`, next to its entry in
+`catalogue.yaml`. The module declares, at top level:
+
+    SETTINGS      JSON schema (YAML text) of its `figures.<id>` config section, with defaults and descriptions
+    NEEDS         Needs(...): the config keys its job reads; its Snakemake rule declares exactly these
+    inputs(config) -> {name: path or [paths]}   the upstream results it reads ({} for none)
+    compute(ctx) -> Computed                     its numbers: the tidy table written to figures/<id>.csv,
+                                                 plus anything `draw` needs
+    draw(computed, ctx) -> matplotlib Figure
+    judge(computed, ctx) -> verdict record       built with `verdict(...)`
+
+and optionally
+
+    check(settings, config)   config rules a schema cannot express; raises ConfigError naming the key
+    ANIMATION                 Animation(needs, render): an animated companion, figures/<id>.gif
+
+`gandiv.figures` finds the module by its id; the workflow asks it for the inputs and the config keys,
+`gandiv.pipeline.figure_jobs.build_figure` runs compute, draw and judge and writes the outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from gandiv.exact.densities import GaussianMixture, target_from_config
+
+# What a figure's verdict can say (the report adds "not built yet" for figures the config does not build).
+VERDICTS = ("reproduced", "partly", "not reproduced")
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a figure's job reads from the config.
+
+    settings: keys of its own `figures.<id>` section (None: the whole section); config: other dotted keys;
+    targets: the settings keys that name targets (each named target's `targets.<name>` entry is read whole).
+    """
+
+    settings: tuple | None = None
+    config: tuple = ()
+    targets: tuple = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a figure's computation sees: the config its job declared, its own settings, its named inputs."""
+
+    config: Mapping
+    settings: Mapping
+    inputs: dict = field(default_factory=dict)
+
+    def target(self, name: str) -> GaussianMixture:
+        """The configured target `name` as a density."""
+        return target_from_config(self.config["targets"][name])
+
+    @property
+    def seed(self) -> int:
+        """The config's top-level seed."""
+        return int(self.config["seed"])
+
+    @property
+    def quadrature(self) -> dict:
+        """The exact stage's grid settings, as keyword arguments of `gandiv.exact.quadrature.grid_for`."""
+        exact = self.config["exact"]
+        return {"points_per_sd": exact["quadrature_points_per_sd"], "halfwidth_sd": exact["quadrature_halfwidth_sd"]}
+
+
+@dataclass
+class Computed:
+    """A figure's numbers: `table` is its tidy CSV (one number per row: ..., quantity, value, unit);
+    `extras` holds whatever else its drawing needs (curves, images), by name."""
+
+    table: pd.DataFrame
+    extras: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Animation:
+    """An animated companion of a figure: what its job reads, and `render(ctx, out_gif)`."""
+
+    needs: Needs
+    render: Callable
+
+
+def verdict(figure_id: str, status: str, summary: str, numbers: list[tuple]) -> dict:
+    """A verdict record: status (one of VERDICTS), a sentence of what was measured, the deciding numbers.
+
+    numbers: (name, value, unit) triples. Raises ValueError on an unknown status.
+    """
+    if status not in VERDICTS:
+        raise ValueError(f"verdict must be one of {VERDICTS}, got {status!r}")
+    return {"id": figure_id, "verdict": status, "summary": summary,
+            "numbers": [{"name": n, "value": float(v), "unit": u} for n, v, u in numbers]}

@@ -1,0 +1,195 @@
+"""GAN runs: one spec for every trained GAN, of the pi x rule grid and of the objectives zoo alike.
+
+A run is named by its study (`grid`: the `gan` section's pi x rule grid; `zoo`: the objectives-zoo
+figure's runs at pi = 1/2), target, generator kind, update rule, discriminator kind, pi and seed. Its
+folder, its training settings, its random streams, the config keys its jobs read and its group's
+evaluation table all come from here, so the workflow has one training rule and one evaluation rule.
+Pure config logic (no TensorFlow): the workflow imports it to build its DAG.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gandiv.gan import zoo
+from gandiv.gan.kinds import DiscriminatorKind
+from gandiv.pipeline.wildcards import int_token, number_token, parse_number
+from gandiv.seeding import Streams, run_streams
+
+STUDIES = ("grid", "zoo")
+RUN_FOLDER = "results/gan/{study}/{target}/{generator}/{update_rule}/{discriminator}/pi{pi}/seed{seed}"
+EVALUATION_TABLE = "results/gan/{study}/{target}/{generator}/evaluation.csv"
+RUN_FILES = ("generator.weights.h5", "discriminator.weights.h5", "history.csv", "snapshots.npz", "status.json")
+ZOO_PI = 0.5  # the zoo's discriminators see P and Q in equal shares
+ZOO = "objectives-zoo"  # the figure whose settings hold the zoo study
+
+
+@dataclass(frozen=True)
+class GanRun:
+    """One trained GAN: what names it (its folder) and what seeds it."""
+
+    study: str
+    target: str
+    generator: str
+    update_rule: str
+    discriminator: str
+    pi: float
+    seed: int
+
+    @property
+    def wildcards(self) -> dict:
+        """The run's values as the path tokens of RUN_FOLDER (exact round trip, gandiv.pipeline.wildcards)."""
+        return {"study": self.study, "target": self.target, "generator": self.generator,
+                "update_rule": self.update_rule, "discriminator": self.discriminator, "pi": number_token(self.pi),
+                "seed": int_token(self.seed)}
+
+    @property
+    def folder(self) -> str:
+        """Where its training writes RUN_FILES."""
+        return RUN_FOLDER.format(**self.wildcards)
+
+    def file(self, name: str) -> str:
+        """Path of one of RUN_FILES."""
+        if name not in RUN_FILES:
+            raise ValueError(f"a run has no file {name!r}; its files: {', '.join(RUN_FILES)}")
+        return f"{self.folder}/{name}"
+
+    @property
+    def status(self) -> dict:
+        """What names the run in its status.json (the grid's records keep the keys they always had)."""
+        record = {"target": self.target, "generator": self.generator, "rule": self.update_rule, "pi": self.pi,
+                  "seed": self.seed}
+        return record | {"discriminator": self.discriminator} if self.study == "zoo" else record
+
+    def streams(self) -> Streams:
+        """The run's random streams: the same for its training and its evaluation, unrelated to any other run's."""
+        identity = {key: value for key, value in self.status.items() if key != "seed"}
+        return run_streams(self.seed, identity | {"job": f"gan-{self.study}", "pi": float(self.pi)})
+
+    @classmethod
+    def from_folder(cls, folder: str) -> GanRun:
+        """The run whose folder this is (the inverse of `folder`); ValueError if it is not a run folder."""
+        parts = Path(folder).as_posix().split("/")
+        pattern = RUN_FOLDER.split("/")
+        if len(parts) != len(pattern) or parts[:2] != pattern[:2] or not parts[-2].startswith("pi") \
+                or not parts[-1].startswith("seed"):
+            raise ValueError(f"{folder!r} is not a GAN run folder ({RUN_FOLDER})")
+        study, target, generator, rule, discriminator = parts[2:7]
+        return cls(study, target, generator, rule, discriminator, parse_number(parts[-2][2:]), int(parts[-1][4:]))
+
+    @property
+    def evaluation_table(self) -> str:
+        """The table its group's evaluation writes."""
+        return evaluation_table(self.study, self.target, self.generator)
+
+
+def evaluation_table(study: str, target: str, generator: str) -> str:
+    """Path of the evaluation table of one (study, target, generator) group."""
+    return EVALUATION_TABLE.format(study=study, target=target, generator=generator)
+
+
+def grid_runs(config: Mapping, target: str | None = None, generator: str | None = None) -> list[GanRun]:
+    """Every run of the `gan` section's grid, in config order without repeats, optionally of one target/generator."""
+    runs = []
+    for entry in (config.get("gan") or {}).get("grid", []):
+        for t, g, r, pi, seed in itertools.product(entry["targets"], entry["generators"], entry["rules"],
+                                                   entry["pi"], entry["seeds"]):
+            run = GanRun("grid", t, g, r, "plain", pi, seed)
+            if target in (None, t) and generator in (None, g) and run not in runs:
+                runs.append(run)
+    return runs
+
+
+def zoo_runs(config: Mapping, target: str | None = None) -> list[GanRun]:
+    """Every run of the objectives zoo: each rule plain, the spectral-norm rules again, every seed."""
+    settings = config["figures"].get(ZOO)
+    if settings is None:
+        return []
+    variants = [(rule, DiscriminatorKind.PLAIN.value) for rule in settings["rules"]]
+    variants += [(rule, DiscriminatorKind.SPECTRAL_NORM.value) for rule in settings["spectral_norm_rules"]]
+    return [GanRun("zoo", t, zoo.generator_for(settings, t), rule, kind, ZOO_PI, seed)
+            for t in settings["targets"] + settings["density_runs"]["targets"] if target in (None, t)
+            for rule, kind in variants for seed in settings["seeds"]]
+
+
+def all_runs(config: Mapping) -> list[GanRun]:
+    """Every GAN run the config asks for."""
+    return grid_runs(config) + zoo_runs(config)
+
+
+def runs_of(config: Mapping, study: str, target: str, generator: str) -> list[GanRun]:
+    """The runs of one evaluation group."""
+    runs = grid_runs(config, target, generator) if study == "grid" else zoo_runs(config, target)
+    return [run for run in runs if run.generator == generator]
+
+
+def evaluation_groups(config: Mapping) -> list[tuple[str, str, str]]:
+    """(study, target, generator) of every group with at least one run, in a fixed order."""
+    return sorted({(run.study, run.target, run.generator) for run in all_runs(config)})
+
+
+def study_settings(config: Mapping, study: str) -> Mapping:
+    """The config section a study's settings live in: `gan`, or the objectives-zoo figure's."""
+    if study not in STUDIES:
+        raise ValueError(f"unknown GAN study {study!r}; studies: {', '.join(STUDIES)}")
+    return config["gan"] if study == "grid" else config["figures"][ZOO]
+
+
+def training_settings(config: Mapping, run: GanRun) -> dict:
+    """The settings `gandiv.gan.training.train_gan` takes for this run.
+
+    The grid: the `gan` section's training keys, one discriminator step per generator step, no weight
+    clipping, no gradient penalty (logit rules only). The zoo: see `gandiv.gan.zoo.training_settings`.
+    """
+    if run.study == "grid":
+        gan = config["gan"]
+        return {**{key: gan[key] for key in gan if key not in ("grid", "evaluation")},
+                "d_steps": 1, "weight_clip": None, "gp_weight": 0.0}
+    return zoo.training_settings(config["figures"][ZOO], run.update_rule, run.discriminator, run.generator)
+
+
+def evaluation_settings(config: Mapping, study: str) -> dict:
+    """Sample size, k of the k-NN estimator, grid density of the exact values (and, for the zoo, the share of
+    samples that makes a mode covered) of a study's evaluation."""
+    settings = dict(study_settings(config, study)["evaluation"])
+    if study == "zoo":
+        settings["min_mode_share"] = config["figures"][ZOO]["min_mode_share"]
+    return settings
+
+
+def device(config: Mapping, study: str) -> str:
+    """cpu or gpu: where the study's trainings and evaluations run."""
+    return study_settings(config, study)["device"]
+
+
+def threads(config: Mapping, study: str) -> int:
+    """Threads of one of the study's jobs."""
+    return int(study_settings(config, study).get("threads", 1))
+
+
+def training_keys(config: Mapping, study: str, target: str, rules: list[str]) -> list[str]:
+    """Dotted config keys a training (or the evaluation) of the study on `target` with these rules reads."""
+    if study == "grid":
+        return [f"gan.{key}" for key in config["gan"] if key not in ("grid", "evaluation", "threads")] + \
+            [f"targets.{target}"]
+    settings = config["figures"][ZOO]
+    keys = ["device", "steps", "steps_per_call", "batch_size", "n_snapshot_samples", "generator", "discriminator",
+            "density_runs.targets"]
+    keys += [f"objectives.{rule}" for rule in rules]
+    if target in settings["density_runs"]["targets"]:
+        keys.append("density_runs.generator")
+        if zoo.generator_for(settings, target) == "flow":
+            keys.append("density_runs.flow_layers")
+    return [f"figures.{ZOO}.{key}" for key in keys] + [f"targets.{target}"]
+
+
+def evaluation_keys(config: Mapping, study: str, target: str) -> list[str]:
+    """Dotted config keys the evaluation of a (study, target) group reads."""
+    if study == "grid":
+        rules = sorted({run.update_rule for run in grid_runs(config, target)})
+        return training_keys(config, study, target, rules) + ["gan.evaluation"]
+    rules = config["figures"][ZOO]["rules"]
+    return training_keys(config, study, target, rules) + [f"figures.{ZOO}.evaluation", f"figures.{ZOO}.min_mode_share"]
