@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gandiv.pipeline.config import ConfigError, load_schema, pi_grid, validate_config
+from gandiv.pipeline.config import ConfigError, load_schema, pi_grid, validate_config, validate_in_place
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = [ROOT / "config" / "config.yaml", ROOT / "config" / "smoke.yaml"]
@@ -300,10 +300,10 @@ def test_batch_pi_boundaries_accepted(config, schema):
 
 def test_gan_target_dimension(config, schema, monkeypatch):
     # every current target kind is 1-D or 2-D (the schema caps vectors at 2); guard for future kinds
-    import gandiv.pipeline.config as cfgmod
+    import gandiv.pipeline.config_checks as checks
 
-    real = cfgmod.target_dim
-    monkeypatch.setattr(cfgmod, "target_dim", lambda t: 3 if t.get("kind") == "swiss_roll" else real(t))
+    real = checks.target_dim
+    monkeypatch.setattr(checks, "target_dim", lambda t: 3 if t.get("kind") == "swiss_roll" else real(t))
     with pytest.raises(ConfigError) as info:
         validate_config(config, schema)
     assert info.value.path == "gan.grid[2].targets[1]"
@@ -332,7 +332,7 @@ def test_gan_defaults_filled(config, schema):
     assert out["optimizer"] == {"d_learning_rate": 1e-3, "g_learning_rate": 1e-3, "beta_1": 0.5}
     assert out["generator"] == {"latent_dim": 4, "hidden": 64, "depth": 2, "flow_layers": 4}
     assert out["discriminator"] == {"hidden": 64, "depth": 2}
-    assert out["evaluation"] == {"n_samples": 5000, "knn_k": 5}
+    assert out["evaluation"] == {"n_samples": 5000, "knn_k": 5, "quadrature_points_per_sd": 8}
     # only `grid` is required: a minimal section gets every other key from the schema
     minimal = {"grid": [{"targets": ["bimodal_1d"], "generators": ["gaussian"], "rules": ["kl"], "pi": [0.5],
                          "seeds": [0]}]}
@@ -346,17 +346,23 @@ def test_gan_defaults_filled(config, schema):
     assert minimal == {"grid": minimal["grid"]}  # input not mutated
 
 
-def test_schema_gan_rules_match_code(schema):
-    from gandiv.update_rules import UpdateRule
+def test_validate_in_place_fills_the_given_object(config, schema):
+    # Snakemake's `config` object is filled by this validator alone: afterwards it equals validate_config's
+    # copy, key order included (rules iterate over figures and targets in config order).
+    del config["exact"]
+    expected = validate_config(config, schema)
+    target = config
+    validate_in_place(config, schema)
+    assert config is target and list(config) == list(expected) and config == expected
+    assert config["exact"]["quadrature_points_per_sd"] == 4  # the schema's default
 
-    assert schema["$defs"]["gan_rule"]["enum"] == [r.value for r in UpdateRule]
 
-
-def test_schema_grid_rules_are_the_logit_rules(schema):
-    from gandiv.update_rules import LOGIT_RULES
-
-    # the pi x rule grid trains rules that take a prior; the zoo's other rules need their own settings
-    assert schema["$defs"]["gan_grid_rule"]["enum"] == [r.value for r in LOGIT_RULES]
+def test_validate_in_place_leaves_an_invalid_config_alone(config, schema):
+    config["exact"]["n_starts"] = 0
+    before = copy.deepcopy(config)
+    with pytest.raises(ConfigError, match="exact.n_starts"):
+        validate_in_place(config, schema)
+    assert config == before
 
 
 def test_defaults_filled(config, schema):

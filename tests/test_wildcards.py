@@ -1,6 +1,7 @@
 """Numbers that name folders: every value round-trips exactly, two values never share a folder, seeds are ints."""
 
 import copy
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gandiv.pipeline.config import ConfigError, load_schema, path_number_lists, validate_config
-from gandiv.pipeline.wildcards import int_token, number_token, parse_number
+from gandiv.pipeline.wildcards import int_token, number_token, parse_number, pattern
+from gandiv.update_rules import LOGIT_RULES, UpdateRule
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
@@ -92,3 +94,33 @@ def test_close_pis_plan_distinct_runs_at_their_exact_values(tmp_path):
     for token in ("pi0.1234561/", "pi0.1234564/", "pi0.9999999/"):
         assert f"results/gan/bimodal_1d/gaussian/minimax/{token}seed0/status.json" in out, token
     assert "pi1/" not in out and "pi0.123456/" not in out
+
+
+# ----------------------------------------------------------------- name constraints
+
+
+def test_pattern_matches_exactly_the_enum_names():
+    # As Snakemake uses a constraint: inside a named group of the whole path's regex.
+    path = re.compile(rf"results/gan/(?P<update_rule>{pattern(UpdateRule)})/pi0.5")
+    for rule in UpdateRule:
+        assert path.fullmatch(f"results/gan/{rule.value}/pi0.5").group("update_rule") == rule.value
+    # wgan is a prefix of wgan_gp: each path still names its own rule, and no near-miss matches
+    assert path.fullmatch("results/gan/wgan_gp/pi0.5").group("update_rule") == "wgan_gp"
+    for other in ("wgan_g", "wgan_gpx", "MINIMAX", "", "kl|minimax", "UpdateRule.KL"):
+        assert path.fullmatch(f"results/gan/{other}/pi0.5") is None, other
+
+
+def test_pattern_of_a_subset_keeps_its_order():
+    assert pattern(LOGIT_RULES) == "minimax|nonsaturating|kl"  # the grid's rules, as the workflow wrote them
+    assert pattern(["gaussian", "flow"]) == "gaussian|flow"
+
+
+def test_pattern_escapes_regex_characters():
+    assert re.fullmatch(pattern(["a.b", "c+"]), "axb") is None
+    assert re.fullmatch(pattern(["a.b", "c+"]), "c+")
+
+
+@pytest.mark.parametrize("bad", [[], ["a", ""], ["a", "a"], [1], [None]])
+def test_pattern_rejects_what_would_match_wrongly(bad):
+    with pytest.raises(ValueError, match="pattern"):
+        pattern(bad)

@@ -5,32 +5,27 @@ import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
 # The workflow itself imports `gandiv` from src/. Jobs import it from the installed package or,
 # in a conda env, through the link workflow/scripts/gandiv -> src/gandiv (scripts' folder is on sys.path).
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from gandiv.pipeline.config import SCHEMA_PATH, ConfigError, load_schema, validate_config  # noqa: E402
+from gandiv.pipeline.config import ConfigError, load_schema, validate_in_place  # noqa: E402
 from gandiv.pipeline.config_view import job_config  # noqa: E402
 from gandiv import figures  # noqa: E402
+from gandiv.exact.families import Family  # noqa: E402
+from gandiv.exact.fitting import FitObjective  # noqa: E402
 from gandiv.gan import runs  # noqa: E402
 from gandiv.gan.kinds import DiscriminatorKind, GeneratorKind  # noqa: E402
 from gandiv.update_rules import UpdateRule  # noqa: E402
 from gandiv.pipeline.wildcards import int_token, number_token, pattern  # noqa: E402
 
-SCHEMA = SCHEMA_PATH  # ships with the package (src/gandiv/pipeline/config.schema.yaml)
-
-# One clear message naming the key and what is allowed, before any job runs.
+# One clear message naming the key and what is allowed, before any job runs; then `config` holds the
+# validated values with the defaults of the schema shipped with the package filled in (the only filling).
 try:
-    validate_config(config, load_schema(SCHEMA))
+    validate_in_place(config, load_schema())
 except ConfigError as error:
     raise WorkflowError(f"invalid config: {error}") from None
-validate(config, str(SCHEMA))  # fills the schema's defaults into `config`
-
-
-# Objectives an exact fit can minimise (JS means JS_1/2).
-FIT_OBJECTIVES = ["kl_pq", "js", "kl_qp"]
 
 
 def declared(*keys):

@@ -11,8 +11,8 @@ rule fit_exact:
     benchmark:
         "benchmarks/fit_exact/{target}/{family}/{objective}.tsv"
     wildcard_constraints:
-        family="isotropic|diagonal|full",
-        objective="|".join(FIT_OBJECTIVES),
+        family=pattern(Family),
+        objective=pattern(FitObjective),
     conda:
         "../../envs/exact.yaml"
     script:
@@ -30,7 +30,7 @@ rule jspi_path:
     benchmark:
         "benchmarks/jspi_path/{target}/{family}.tsv"
     wildcard_constraints:
-        family="isotropic|diagonal|full",
+        family=pattern(Family),
     conda:
         "../../envs/exact.yaml"
     script:

@@ -10,6 +10,7 @@ validator applies) and raise a ValueError (`DomainError`) naming the parameter.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 from scipy.special import logsumexp
@@ -195,19 +196,30 @@ def grid_of_gaussians(n_per_side: int, spacing: float, sd: float) -> GaussianMix
     return GaussianMixture(np.full(n, 1.0 / n), means, np.tile(sd**2 * np.eye(2), (n, 1, 1)))
 
 
+class TargetKind(str, Enum):
+    """Target families a config can name (`targets.<name>.kind`), each built by `target_from_config`."""
+
+    GAUSSIAN_MIXTURE = "gaussian_mixture"  # weights, means, covariances in 1 or 2 dimensions
+    GAUSSIAN = "gaussian"  # mean, covariance
+    THEIS2016_MIXTURE = "theis2016_mixture"  # `theis2016_mixture(seed)`
+    SWISS_ROLL = "swiss_roll"  # `swiss_roll`
+    RING_OF_GAUSSIANS = "ring_of_gaussians"  # `ring_of_gaussians`
+    GRID_OF_GAUSSIANS = "grid_of_gaussians"  # `grid_of_gaussians`
+
+
 def target_from_config(spec: dict) -> GaussianMixture:
-    """Build a target P from its config entry; parameters outside their domain raise ValueError."""
+    """Build a target P from its config entry; an unknown kind or parameters outside their domain raise ValueError."""
     kind = spec["kind"]
-    if kind == "gaussian_mixture":
+    if kind == TargetKind.GAUSSIAN_MIXTURE:
         return GaussianMixture(spec["weights"], spec["means"], spec["covariances"])
-    if kind == "gaussian":
+    if kind == TargetKind.GAUSSIAN:
         return gaussian(spec["mean"], spec["covariance"])
-    if kind == "theis2016_mixture":
+    if kind == TargetKind.THEIS2016_MIXTURE:
         return theis2016_mixture(spec["seed"])
-    if kind == "swiss_roll":
+    if kind == TargetKind.SWISS_ROLL:
         return swiss_roll(spec["n_components"], spec["turns"], tuple(spec["radius"]), spec["sd"])
-    if kind == "ring_of_gaussians":
+    if kind == TargetKind.RING_OF_GAUSSIANS:
         return ring_of_gaussians(spec["n_modes"], spec["radius"], spec["sd"])
-    if kind == "grid_of_gaussians":
+    if kind == TargetKind.GRID_OF_GAUSSIANS:
         return grid_of_gaussians(spec["n_per_side"], spec["spacing"], spec["sd"])
-    raise ValueError(f"unknown target kind {kind!r}")
+    raise ValueError(f"unknown target kind {kind!r}; allowed: " + ", ".join(k.value for k in TargetKind))

@@ -16,7 +16,8 @@ from scipy.optimize import minimize
 from gandiv.exact.densities import GaussianMixture, gaussian
 from gandiv.exact.families import GaussianFamily
 from gandiv.exact.divergences import EXACT_TOL, check_bounds, log_density
-from gandiv.exact.quadrature import Grid, QuadratureError, grid_for, refined_grid
+from gandiv.exact.quadrature import (DEFAULT_HALFWIDTH_SD, DEFAULT_POINTS_PER_SD, Grid, QuadratureError, grid_for,
+                                     refined_grid)
 
 
 TINY = np.finfo(float).tiny
@@ -29,6 +30,22 @@ class Objective(str, Enum):
     KL_QP = "kl_qp"  # reverse KL
     JS_PI = "js_pi"  # generalised JS (JS for pi = 1/2)
     TV = "tv"
+
+
+class FitObjective(str, Enum):
+    """The exact fits the pipeline runs, by the name in their result paths (`results/fits/<target>/<family>/`).
+
+    JS is JS_pi at pi = 1/2; `problem_args` gives the (Objective, pi) that `fit_problem` takes.
+    """
+
+    KL_PQ = "kl_pq"
+    JS = "js"
+    KL_QP = "kl_qp"
+
+    def problem_args(self) -> tuple[Objective, float | None]:
+        """(divergence, prior pi) of this fit: pi is 1/2 for JS and None otherwise."""
+        return {FitObjective.KL_PQ: (Objective.KL_PQ, None), FitObjective.JS: (Objective.JS_PI, 0.5),
+                FitObjective.KL_QP: (Objective.KL_QP, None)}[self]
 
 
 def integrand_and_sensitivity(objective: Objective, log_p, log_q, pi: float | None):
@@ -84,8 +101,8 @@ def fit_problem(
     family: GaussianFamily,
     objective: Objective,
     pi: float | None = None,
-    points_per_sd: float = 8.0,
-    halfwidth_sd: float = 9.0,
+    points_per_sd: float = DEFAULT_POINTS_PER_SD,
+    halfwidth_sd: float = DEFAULT_HALFWIDTH_SD,
 ) -> FitProblem:
     """Set up a fit on a grid covering P and its moment-matched Gaussian (where broad fits live)."""
     if objective is Objective.JS_PI and not (pi is not None and 0.0 < pi < 1.0):

@@ -30,6 +30,18 @@ class Crossing:
     jump: float  # distance between the two minimisers' means at pi_c, in target units
 
 
+def pi_grid(spec: dict) -> np.ndarray:
+    """Sorted unique pi grid, symmetric under pi -> 1 - pi: log-spaced tails in [pi_min, 0.1], linear middle.
+
+    spec: the config's `exact.pi_grid` ({"pi_min", "n_tail", "n_middle"}); n_tail log-spaced points in
+    [pi_min, 0.1], n_middle linear points strictly inside (0.1, 0.9), and the tail mirrored into
+    [0.9, 1 - pi_min], so 2 n_tail + n_middle points when pi_min < 0.1.
+    """
+    tail = np.geomspace(spec["pi_min"], 0.1, spec["n_tail"])
+    middle = np.linspace(0.1, 0.9, spec["n_middle"] + 2)[1:-1]
+    return np.unique(np.concatenate([tail, middle, 1.0 - tail]))
+
+
 def _problem(target, family, pi, quad):
     return fit_problem(target, family, Objective.JS_PI, pi=pi, **quad)
 

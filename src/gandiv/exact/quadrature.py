@@ -21,6 +21,9 @@ import numpy as np
 
 from gandiv.exact.densities import GaussianMixture
 
+# Defaults of the Python API (`grid_for`, `fit_problem`, `certified_divergences`). A pipeline job passes
+# the config's `exact.quadrature_points_per_sd` / `exact.quadrature_halfwidth_sd` instead (schema defaults
+# 4 and 9); these apply only where a caller passes nothing.
 DEFAULT_POINTS_PER_SD = 8.0
 DEFAULT_HALFWIDTH_SD = 9.0
 MAX_POINTS_PER_AXIS = {1: 400_000, 2: 3_000}

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from gandiv.exact.densities import GaussianMixture, target_from_config
+from gandiv.report.verdicts import FIGURE_VERDICTS
 
 # What a figure's verdict can say (the report adds "not built yet" for figures the config does not build).
-VERDICTS = ("reproduced", "partly", "not reproduced")
+VERDICTS = tuple(v.value for v in FIGURE_VERDICTS)
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,12 @@ import logging
 
 from gandiv.exact.densities import target_from_config
 from gandiv.exact.families import Family, GaussianFamily
-from gandiv.exact.fitting import Objective, fit, fit_problem, to_record
-from gandiv.exact.pi_path import run_path
+from gandiv.exact.fitting import FitObjective, fit, fit_problem, to_record
+from gandiv.exact.pi_path import pi_grid, run_path
 from gandiv.exact.quadrature import QuadratureError
-from gandiv.pipeline.config import pi_grid
 from gandiv.results_io import write_csv, write_json
 
 log = logging.getLogger("gandiv")
-
-
-FIT_OBJECTIVES = {"kl_pq": (Objective.KL_PQ, None), "kl_qp": (Objective.KL_QP, None), "js": (Objective.JS_PI, 0.5)}
 
 
 def _quadrature(config: dict) -> dict:
@@ -44,7 +40,7 @@ def fit_exact(config: dict, target_name: str, family_name: str, objective_name: 
 def _fit_exact(config: dict, target_name: str, family_name: str, objective_name: str, out_json: str) -> None:
     target = target_from_config(config["targets"][target_name])
     family = GaussianFamily(target.dim, Family(family_name))
-    objective, pi = FIT_OBJECTIVES[objective_name]
+    objective, pi = FitObjective(objective_name).problem_args()
     exact = config["exact"]
     log.info("fitting %s %s by %s from %d starts", target_name, family_name, objective_name, exact["n_starts"])
     result = fit(fit_problem(target, family, objective, pi=pi, **_quadrature(config)),

@@ -5,7 +5,10 @@ trains the run reads them back from the path. The token must therefore round-tri
 ``float(number_token(x)) == x`` for every finite float. ``f"{x:g}"`` does not (0.1234561 and
 0.1234564 both become ``0.123456``; 0.9999999 becomes ``1``), so the short ``:g`` form is used
 only where it round-trips and Python's shortest exact ``repr`` otherwise. The map is one-to-one:
-two different numbers never share a folder.
+two different numbers never share a folder; `check_path_tokens` checks every such number of a config.
+
+Names in paths (update rules, generator kinds, families) are constrained by `pattern`, built from
+the Python enum that defines them, so a wildcard constraint never repeats the list by hand.
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ import re
 
 import math
 import numbers
+import re
+from enum import Enum
+
+from gandiv.pipeline.config_errors import ConfigError
 
 
 def number_token(value: float) -> str:
@@ -43,6 +50,56 @@ def parse_number(token: str) -> float:
 
 
 def pattern(values) -> str:
-    """A Snakemake wildcard constraint matching exactly these names (an Enum class or an iterable of strings)."""
-    names = [getattr(v, "value", v) for v in values]
+    """A Snakemake wildcard constraint matching exactly the given names: the regex alternation ``a|b|c``.
+
+    values: an Enum class (its members' values), or an iterable of strings or str-Enum members, in the
+    order given. Each name is regex-escaped. Raises ValueError if there is no name, a name is empty or
+    not a string, or a name repeats (an empty alternation would match every path segment).
+    """
+    names = [v.value if isinstance(v, Enum) else v for v in values]
+    if not names:
+        raise ValueError("pattern: no names; allowed: an enum or iterable of at least one non-empty string")
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"pattern: {name!r} is not a non-empty string; allowed: non-empty strings")
+    if len(set(names)) != len(names):
+        raise ValueError(f"pattern: repeated names in {names}; allowed: distinct names")
     return "|".join(re.escape(name) for name in names)
+
+
+def path_number_lists(config: dict) -> list[tuple[str, list, str]]:
+    """Every config list whose values become wildcards in file paths: (dotted key, values, "number"|"int")."""
+    lists = []
+    for i, entry in enumerate(config.get("gan", {}).get("grid", [])):  # `gan` is optional
+        lists += [(f"gan.grid[{i}].pi", entry["pi"], "number"), (f"gan.grid[{i}].seeds", entry["seeds"], "int")]
+    figures = config["figures"]
+    if "objectives-zoo" in figures:
+        lists.append(("figures.objectives-zoo.seeds", figures["objectives-zoo"]["seeds"], "int"))
+    training = figures.get("ss-inconsistency", {}).get("training")  # both optional
+    if training is not None:
+        lists += [("figures.ss-inconsistency.training.epsilons", training["epsilons"], "number"),
+                  ("figures.ss-inconsistency.training.seeds", training["seeds"], "int")]
+    for fig, settings in figures.items():
+        for key, kind in (("pi", "number"), ("seed", "int")):
+            if key in settings:
+                lists.append((f"figures.{fig}.{key}", [settings[key]], kind))
+    return lists
+
+
+def check_path_tokens(config: dict) -> None:
+    """Every number that names a folder parses back to itself, and no two values of one list share a folder.
+
+    Raises ConfigError naming the key of the first offending value.
+    """
+    for path, values, kind in path_number_lists(config):
+        seen = {}
+        for j, value in enumerate(values):
+            key = f"{path}[{j}]" if len(values) > 1 or not path.endswith((".pi", ".seed")) else path
+            token = int_token(value) if kind == "int" else number_token(value)
+            if kind == "number" and parse_number(token) != value:
+                raise ConfigError(key, f"{value!r} is written as {token!r} in paths, which reads back as "
+                                  f"{parse_number(token)!r}", "numbers whose path token reads back exactly")
+            if token in seen:
+                raise ConfigError(key, f"{value!r} and {values[seen[token]]!r} (index {seen[token]}) would share the "
+                                  f"folder token {token!r}", "values that name distinct folders")
+            seen[token] = j

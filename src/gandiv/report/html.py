@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Iterable
 
 from gandiv.figures.catalogue import Catalogue, load_catalogue
+from gandiv.report.verdicts import Verdict
 from gandiv.results_io import CorruptResultError, read_csv, read_json
 
 __all__ = ["VERDICTS", "validate_verdict", "load_verdicts", "collect_header", "render_report"]
 
-VERDICTS = ("reproduced", "partly", "not reproduced", "not built yet")
+VERDICTS = tuple(v.value for v in Verdict)
 _COLOURS = {  # badge background, text colour
     "reproduced": ("#1b7f3b", "#fff"),
     "partly": ("#e0a100", "#000"),

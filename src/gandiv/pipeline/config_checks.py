@@ -1,0 +1,127 @@
+"""Semantic checks of a schema-valid config that a JSON schema cannot express: targets, `exact`, `gan`.
+
+Each check raises a ConfigError naming the dotted key and what is allowed there. Parameter
+domains (target parameters, joint tables) are the constructors' own rules in
+`gandiv.exact.domain`; `domain_errors` turns their DomainError into a ConfigError.
+The checks of single figures' settings live with the validator (`gandiv.pipeline.config`).
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+
+from gandiv.exact import domain
+from gandiv.exact.densities import TargetKind
+from gandiv.pipeline.config_errors import ConfigError, join_key
+
+
+def check_finite(node, path: str) -> None:
+    """Reject nan/inf anywhere (YAML .nan/.inf pass the schema's number type)."""
+    if isinstance(node, dict):
+        for k, val in node.items():
+            check_finite(val, join_key(path, k))
+    elif isinstance(node, list):
+        for i, val in enumerate(node):
+            check_finite(val, f"{path}[{i}]")
+    elif isinstance(node, float) and not math.isfinite(node):
+        raise ConfigError(path, f"{node} is not finite", "finite numbers")
+
+
+def target_dim(target: dict) -> int:
+    """Dimension d of a (validated) target."""
+    if target["kind"] == TargetKind.GAUSSIAN_MIXTURE:
+        return len(target["means"][0])
+    if target["kind"] == TargetKind.GAUSSIAN:
+        return len(target["mean"])
+    return 2  # theis2016_mixture, swiss_roll, ring_of_gaussians, grid_of_gaussians
+
+
+@contextmanager
+def domain_errors(path: str, param: str | None = None):
+    """Turn a DomainError into a ConfigError at `path` + the parameter's name (its part after `param` if given)."""
+    try:
+        yield
+    except domain.DomainError as e:
+        key = path + e.param[len(param):] if param else f"{path}.{e.param}"
+        raise ConfigError(key, e.problem, e.allowed) from None
+
+
+def check_targets(targets: dict) -> None:
+    """Each target's parameters are in the domain of its constructor (`gandiv.exact.domain`), with d in {1, 2}."""
+    for name, t in targets.items():
+        with domain_errors(f"targets.{name}"):
+            if t["kind"] == TargetKind.GAUSSIAN_MIXTURE:
+                domain.mixture(t["weights"], t["means"], t["covariances"], dims=(1, 2))
+            elif t["kind"] == TargetKind.GAUSSIAN:
+                domain.gaussian(t["mean"], t["covariance"])
+            elif t["kind"] == TargetKind.THEIS2016_MIXTURE:
+                domain.count("seed", t["seed"], minimum=0, maximum=domain.MAX_SEED)
+            elif t["kind"] == TargetKind.SWISS_ROLL:
+                domain.swiss_roll(t["n_components"], t["turns"], t["radius"], t["sd"])
+            elif t["kind"] == TargetKind.RING_OF_GAUSSIANS:
+                domain.ring(t["n_modes"], t["radius"], t["sd"])
+            elif t["kind"] == TargetKind.GRID_OF_GAUSSIANS:
+                domain.grid(t["n_per_side"], t["spacing"], t["sd"])
+
+
+def check_exact(exact: dict) -> None:
+    """The pi grid's log-spaced tail [pi_min, 0.1] must be non-degenerate."""
+    pi_min = exact["pi_grid"]["pi_min"]
+    if not pi_min < 0.1:
+        raise ConfigError("exact.pi_grid.pi_min", f"{pi_min} is not < 0.1 (the tail is [pi_min, 0.1])",
+                          "number in (0, 0.1)")
+
+
+def check_whole_calls(path: str, section: dict) -> None:
+    """`steps` is a whole number of compiled calls of `steps_per_call` steps."""
+    steps, chunk = section["steps"], section["steps_per_call"]
+    if steps % chunk:
+        lo, hi = steps // chunk * chunk, (steps // chunk + 1) * chunk
+        nearest = f"{lo} or {hi}" if lo else f"{hi}"
+        raise ConfigError(f"{path}.steps", f"{steps} is not a multiple of steps_per_call={chunk}",
+                          f"a multiple of {chunk}, nearest {nearest} (or change steps_per_call)")
+
+
+def check_knn(path: str, evaluation: dict) -> None:
+    """The k-NN estimator needs at least 2k samples."""
+    n, k = evaluation["n_samples"], evaluation["knn_k"]
+    if n < 2 * k:
+        raise ConfigError(f"{path}.knn_k", f"{k} exceeds n_samples / 2 = {n / 2:g}",
+                          f"integer in [1, {n // 2}] (n_samples >= 2 * knn_k)")
+
+
+def check_gan(gan: dict, targets: dict) -> None:
+    """GAN settings the schema cannot express: step chunking, batch composition, grid references, duplicates."""
+    check_whole_calls("gan", gan)
+    check_knn("gan.evaluation", gan["evaluation"])
+    names = ", ".join(targets)
+    n_batch = 2 * gan["batch_size"]
+    for i, entry in enumerate(gan["grid"]):
+        p = f"gan.grid[{i}]"
+        for j, ref in enumerate(entry["targets"]):
+            if ref not in targets:
+                raise ConfigError(f"{p}.targets[{j}]", f"undefined target {ref!r}",
+                                  f"targets defined in `targets`: {names}")
+            d = target_dim(targets[ref])
+            if d not in (1, 2):
+                ok = [n for n, t in targets.items() if target_dim(t) in (1, 2)]
+                raise ConfigError(f"{p}.targets[{j}]", f"target {ref!r} is {d}-D",
+                                  "a 1-D or 2-D target: " + (", ".join(ok) or "none defined"))
+        for key in ("pi", "seeds"):
+            seen = {}
+            for j, value in enumerate(entry[key]):
+                if value in seen:
+                    raise ConfigError(f"{p}.{key}[{j}]", f"duplicate value {value!r} (same as {key}[{seen[value]}])",
+                                      "distinct values within one grid entry")
+                seen[value] = j
+        if gan["pi_mode"] == "batch":  # PiMode.BATCH (gandiv.gan.model imports Keras, too slow for validation)
+            for j, pi in enumerate(entry["pi"]):
+                n_real = int(round(n_batch * pi))  # as gandiv.gan.model.batch_sizes
+                if not 1 <= n_real <= n_batch - 1:
+                    raise ConfigError(
+                        f"{p}.pi[{j}]",
+                        f"pi={pi!r} gives {n_real} real and {n_batch - n_real} generated samples in a batch of "
+                        f"2 * batch_size = {n_batch} (pi_mode batch)",
+                        f"pi with 1 <= round({n_batch} * pi) <= {n_batch - 1}, "
+                        f"i.e. pi in ({0.5 / n_batch:.6g}, {1 - 0.5 / n_batch:.6g})")

@@ -1,0 +1,142 @@
+"""Every list of names has one Python definition: each `enum` of the config schema equals its Python enum.
+
+The schema keeps its `enum` lists (they are the config's contract and give the validator's "allowed:"
+messages), so each is mapped here, explicitly, to the Python definition the code branches on. A schema
+enum that is not mapped fails, as does a mapping to a schema path that no longer has an enum; the
+order is compared too, since it is the order the error messages list.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gandiv.exact.densities import TargetKind
+from gandiv.exact.families import Family
+from gandiv.pipeline.config import load_schema
+from gandiv.pipeline.devices import Device
+from gandiv.update_rules import LOGIT_RULES, UpdateRule
+
+
+def _generator_kinds(*names):
+    """Members of GeneratorKind (gandiv.gan.networks imports Keras, hence lazily)."""
+    from gandiv.gan.networks import GeneratorKind
+
+    return [GeneratorKind(name) for name in names] if names else list(GeneratorKind)
+
+
+def _pi_modes():
+    from gandiv.gan.model import PiMode
+
+    return list(PiMode)
+
+
+def _optimizer_kinds():
+    """The optimizers `make_optimizer` builds, as its own error message lists them (no enum defines them yet)."""
+    from gandiv.gan.training import make_optimizer
+
+    with pytest.raises(ValueError) as info:
+        make_optimizer({"kind": "no-such-optimizer", "beta_1": 0.5}, 1e-3)
+    return str(info.value).split("allowed: ", 1)[1].split(", ")
+
+
+def _annealed_schedules():
+    from gandiv.sequence.scheduled_sampling import ANNEALED
+
+    return list(ANNEALED)
+
+
+# Schema path (keys joined by "/") of every `enum` -> the Python definition of its names.
+SCHEMA_ENUMS = {
+    "properties/gan/properties/device": lambda: list(Device),
+    "properties/gan/properties/pi_mode": _pi_modes,
+    "$defs/family": lambda: list(Family),
+    "$defs/target/properties/kind": lambda: list(TargetKind),
+    "$defs/gan_generator_kind": _generator_kinds,
+    "$defs/gan_rule": lambda: list(UpdateRule),
+    "$defs/gan_grid_rule": lambda: list(LOGIT_RULES),
+    # Figures comparing trained parameters with theory need a generator with explicit parameters.
+    "$defs/figure_kl-rule-theory/properties/generator": lambda: _generator_kinds("gaussian"),
+    "$defs/figure_density-ratio/properties/generator": lambda: _generator_kinds("gaussian"),
+    "$defs/figure_jspi-convention/properties/generator": lambda: _generator_kinds("gaussian"),
+    "$defs/figure_objectives-zoo/properties/device": lambda: list(Device),
+    # Density runs need a generator with an exact density: every kind but the mlp.
+    "$defs/figure_objectives-zoo/properties/density_runs/properties/generator":
+        lambda: [k for k in _generator_kinds() if k.value != "mlp"],
+    "$defs/zoo_objective/properties/optimizer": _optimizer_kinds,
+    "$defs/ss_training/properties/annealed/items": _annealed_schedules,
+}
+
+
+def _schema_enums(node, trail=()):
+    """Yield (schema path, enum list) for every `enum` anywhere in the schema."""
+    if isinstance(node, dict):
+        if "enum" in node:
+            yield "/".join(trail), node["enum"]
+        for key, sub in node.items():
+            yield from _schema_enums(sub, (*trail, key))
+    elif isinstance(node, list):
+        for i, sub in enumerate(node):
+            yield from _schema_enums(sub, (*trail, str(i)))
+
+
+SCHEMA = load_schema()
+FOUND = dict(_schema_enums(SCHEMA))
+
+
+def _names(values) -> list[str]:
+    return [v.value if hasattr(v, "value") else v for v in values]
+
+
+@pytest.mark.parametrize("path", sorted(FOUND))
+def test_every_schema_enum_is_mapped(path):
+    assert path in SCHEMA_ENUMS, f"schema enum at {path} has no Python definition mapped in SCHEMA_ENUMS"
+
+
+@pytest.mark.parametrize("path", sorted(SCHEMA_ENUMS))
+def test_schema_enum_equals_its_python_definition(path):
+    assert path in FOUND, f"{path} is mapped but the schema has no enum there"
+    assert FOUND[path] == _names(SCHEMA_ENUMS[path]())
+
+
+def test_target_kind_branches_of_the_schema():
+    # Each target kind selects its own definition through an if/then on a `const`: the same names, in order,
+    # and each selected definition fixes `kind` to the name that selects it.
+    branches = SCHEMA["$defs"]["target"]["allOf"]
+    selectors = [b["if"]["properties"]["kind"]["const"] for b in branches]
+    assert selectors == _names(TargetKind)
+    for name, branch in zip(selectors, branches):
+        chosen = SCHEMA["$defs"][branch["then"]["$ref"].rsplit("/", 1)[-1]]
+        assert chosen["properties"]["kind"]["const"] == name
+
+
+def test_every_target_kind_builds():
+    # target_from_config has a branch for every kind (a kind without one raises ValueError)
+    from gandiv.exact.densities import target_from_config
+    from gandiv.pipeline.config import validate_config
+
+    specs = {"gaussian_mixture": {"weights": [1.0], "means": [[0.0]], "covariances": [[[1.0]]]},
+             "gaussian": {"mean": [0.0], "covariance": [[1.0]]}}
+    targets = {kind.value: {"kind": kind.value, **specs.get(kind.value, {})} for kind in TargetKind}
+    filled = validate_config({"targets": targets, "figures": {}}, SCHEMA)["targets"]
+    for kind in TargetKind:
+        assert target_from_config(filled[kind.value]).dim in (1, 2)
+    with pytest.raises(ValueError, match="unknown target kind 'cube'; allowed: gaussian_mixture, gaussian"):
+        target_from_config({"kind": "cube"})
+
+
+# ----------------------------------------------------------------- Python copies the enums replace
+
+def test_each_fit_objective_names_its_divergence_and_prior():
+    from gandiv.exact.fitting import FitObjective, Objective
+
+    assert [o.problem_args() for o in FitObjective] == [(Objective.KL_PQ, None), (Objective.JS_PI, 0.5),
+                                                        (Objective.KL_QP, None)]  # JS is JS_pi at pi = 1/2
+
+
+def test_verdicts_are_the_figures_and_reports_verdicts():
+    from gandiv.figures import VERDICTS as FIGURE_NAMES
+    from gandiv.report.html import VERDICTS as REPORT_NAMES
+    from gandiv.report.verdicts import FIGURE_VERDICTS, Verdict
+
+    assert list(FIGURE_NAMES) == _names(FIGURE_VERDICTS)
+    assert list(REPORT_NAMES) == _names(Verdict)
