@@ -10,7 +10,7 @@ from scipy.special import expit, log_expit
 
 from gandiv.exact.densities import gaussian
 from gandiv.exact.divergences import binary_entropy, js_pi_on_grid
-from gandiv.update_rules import LOGIT_RULES, UpdateRule, discriminator_value, generator_loss, generator_loss_grad, optimal_logit
+from gandiv.update_rules import LOGIT_RULES, UpdateRule, discriminator_value, optimal_logit, unit
 from gandiv.exact.quadrature import grid_for
 
 FAST = settings(max_examples=50, deadline=None)
@@ -37,15 +37,15 @@ def test_generator_loss_matches_naive_formula(rule, a):
     a = np.array(a)
     # The naive 1 - D loses absolute accuracy eps ~ 1.1e-16 in 1 - D; through the log that is an
     # absolute error eps / (1 - D) <= 1.1e-16 * (1 + e^20) ~ 5e-8 for |a| < 20 (same for D).
-    np.testing.assert_allclose(generator_loss(rule, a), _naive_loss(rule, a), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(unit(rule).logit_loss(a), _naive_loss(rule, a), rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("rule", ALL_RULES)
 def test_generator_loss_is_stable_for_extreme_logits(rule):
     a = np.concatenate([-np.logspace(0, np.log10(700), 40), [0.0], np.logspace(0, np.log10(700), 40)])
     with np.errstate(all="raise"):  # no overflow / divide warnings either
-        loss = generator_loss(rule, a)
-        grad = generator_loss_grad(rule, a)
+        loss = unit(rule).logit_loss(a)
+        grad = unit(rule).logit_loss_grad(a)
     assert np.all(np.isfinite(loss)) and np.all(np.isfinite(grad))
 
 
@@ -53,14 +53,14 @@ def test_generator_loss_asymptotes():
     # For a >= 40, log(1 + e^-a) < 5e-18, below the ulp of a, so log(1 - D) = -a - log(1 + e^-a)
     # equals -a to relative 1e-15, and -log D = log(1 + e^-a) ~ e^-a (relative accuracy 1e-15 too).
     a = np.linspace(40.0, 700.0, 50)
-    np.testing.assert_allclose(generator_loss(UpdateRule.MINIMAX, a), -a, rtol=1e-15)
-    np.testing.assert_allclose(generator_loss(UpdateRule.NONSATURATING, -a), a, rtol=1e-15)
-    np.testing.assert_allclose(generator_loss(UpdateRule.NONSATURATING, a), np.exp(-a), rtol=1e-12)
-    np.testing.assert_allclose(generator_loss(UpdateRule.MINIMAX, -a), -np.exp(-a), rtol=1e-12)
+    np.testing.assert_allclose(unit(UpdateRule.MINIMAX).logit_loss(a), -a, rtol=1e-15)
+    np.testing.assert_allclose(unit(UpdateRule.NONSATURATING).logit_loss(-a), a, rtol=1e-15)
+    np.testing.assert_allclose(unit(UpdateRule.NONSATURATING).logit_loss(a), np.exp(-a), rtol=1e-12)
+    np.testing.assert_allclose(unit(UpdateRule.MINIMAX).logit_loss(-a), -np.exp(-a), rtol=1e-12)
     # The saturation that motivates the non-saturating rule: minimax gradient vanishes where
     # D is confident the sample is fake (a -> -inf), the non-saturating one tends to -1.
-    np.testing.assert_allclose(generator_loss_grad(UpdateRule.MINIMAX, -a), -np.exp(-a), rtol=1e-12)
-    np.testing.assert_allclose(generator_loss_grad(UpdateRule.NONSATURATING, -a), -1.0, rtol=1e-15)
+    np.testing.assert_allclose(unit(UpdateRule.MINIMAX).logit_loss_grad(-a), -np.exp(-a), rtol=1e-12)
+    np.testing.assert_allclose(unit(UpdateRule.NONSATURATING).logit_loss_grad(-a), -1.0, rtol=1e-15)
 
 
 @FAST
@@ -69,10 +69,10 @@ def test_generator_loss_asymptotes():
 def test_generator_loss_grad_is_finite_difference(rule, a):
     a = np.array(a)
     h = 1e-5
-    fd = (generator_loss(rule, a + h) - generator_loss(rule, a - h)) / (2 * h)
+    fd = (unit(rule).logit_loss(a + h) - unit(rule).logit_loss(a - h)) / (2 * h)
     # Truncation h^2 |f'''| / 6 <= 1e-10 * 0.1 / 6 (|f'''| <= 0.1 for log-sigmoid);
     # round-off eps |f| / h <= 1.1e-16 * 20 / 1e-5 ~ 2e-10. So 1e-8 is a generous bound.
-    np.testing.assert_allclose(generator_loss_grad(rule, a), fd, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(unit(rule).logit_loss_grad(a), fd, rtol=0, atol=1e-8)
 
 
 @FAST
@@ -80,19 +80,20 @@ def test_generator_loss_grad_is_finite_difference(rule, a):
 def test_minimax_plus_nonsaturating_is_kl(a):
     # log(1 - D) + (-log D) = log((1 - D)/D) = -a: the KL rule is the sum of the two updates.
     a = np.array(a)
-    total = generator_loss(UpdateRule.MINIMAX, a) + generator_loss(UpdateRule.NONSATURATING, a)
+    total = unit(UpdateRule.MINIMAX).logit_loss(a) + unit(UpdateRule.NONSATURATING).logit_loss(a)
     # Sum of two terms of size up to |a|: round-off a few ulps of |a|.
-    assert np.all(np.abs(total - generator_loss(UpdateRule.KL, a)) <= 1e-13 * (1 + np.abs(a)))
-    np.testing.assert_allclose(generator_loss(UpdateRule.KL, a), -a, rtol=0, atol=0)
-    grad_total = generator_loss_grad(UpdateRule.MINIMAX, a) + generator_loss_grad(UpdateRule.NONSATURATING, a)
-    np.testing.assert_allclose(grad_total, generator_loss_grad(UpdateRule.KL, a), rtol=0, atol=1e-15)
+    assert np.all(np.abs(total - unit(UpdateRule.KL).logit_loss(a)) <= 1e-13 * (1 + np.abs(a)))
+    np.testing.assert_allclose(unit(UpdateRule.KL).logit_loss(a), -a, rtol=0, atol=0)
+    grad_total = unit(UpdateRule.MINIMAX).logit_loss_grad(a) + unit(UpdateRule.NONSATURATING).logit_loss_grad(a)
+    np.testing.assert_allclose(grad_total, unit(UpdateRule.KL).logit_loss_grad(a), rtol=0, atol=1e-15)
 
 
 def test_unknown_rule_rejected():
-    with pytest.raises(ValueError):
-        generator_loss("minimax", np.zeros(2))  # a plain string is not the enum member
-    with pytest.raises(ValueError):
-        generator_loss_grad("kl", np.zeros(2))
+    with pytest.raises(ValueError, match="not an UpdateRule"):
+        unit("minimax")  # a plain string is not the enum member
+    with pytest.raises(ValueError, match="'lsgan' has no generator loss on a classifier's logit; rules with one: "
+                                         "minimax, nonsaturating, kl"):
+        unit(UpdateRule.LSGAN).logit_loss_grad(np.zeros(2))
 
 
 # ------------------------------------------------------- optimal discriminator

@@ -5,14 +5,10 @@ generator step follows the field
     F(theta) = d/dtheta' E_{Q_theta'}[loss(a*_theta)] at theta' = theta
              = int q_theta score_theta loss(a*_theta) dx,
 computed exactly by quadrature. Its roots are where the generator stops.
-Constants in the loss drop out (E_Q[score] = 0), so every rule descends a
-potential V with F = grad V:
-    minimax        -> JS_pi[P||Q] / (1 - pi)
-    KL             -> KL[Q||P]
-    non-saturating -> KL[M||P] / (1 - pi), M = pi P + (1 - pi) Q,
-the last because -log D* = log(m / p) - log(pi) and d m / d theta = (1 - pi) q score
-(for pi = 1/2 this is Arjovsky & Bottou's KL[Q||P] - 2 JS). Roots are found
-without using V (root finding on F); V only orders them.
+Constants in the loss drop out (E_Q[score] = 0), so every logit rule descends
+a potential V with F = grad V, held by the rule's unit (`gandiv.update_rules.logit`:
+minimax -> JS_pi[P||Q] / (1 - pi), KL -> KL[Q||P], non-saturating -> KL[M||P] / (1 - pi)).
+Roots are found without using V (root finding on F); V only orders them.
 """
 
 from __future__ import annotations
@@ -24,10 +20,10 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import root
 
 from gandiv.exact.densities import GaussianMixture
-from gandiv.exact.divergences import js_pi_on_grid, kl_on_grid, log_mixture
+from gandiv.exact.divergences import js_pi_on_grid, kl_on_grid
 from gandiv.exact.families import GaussianFamily
 from gandiv.exact.fitting import FitProblem, Objective, fit_problem, same_minimum, starting_points
-from gandiv.update_rules import UpdateRule, generator_loss, optimal_logit
+from gandiv.update_rules import UpdateRule, optimal_logit, unit
 from gandiv.exact.quadrature import Grid
 
 FIELD_TOL = 1e-7  # a root must have |F| below this
@@ -40,19 +36,8 @@ def generator_field(log_p: np.ndarray, grid: Grid, family: GaussianFamily, theta
                     rule: UpdateRule, pi: float) -> np.ndarray:
     """F(theta) = int q score loss_rule(a*) dx on the grid, with D* frozen at theta (shape (n_params,))."""
     log_q, score = family.log_prob_and_score_by_coordinate(theta, grid.coords)
-    loss = generator_loss(rule, optimal_logit(log_p, log_q, pi))
+    loss = unit(rule).logit_loss(optimal_logit(log_p, log_q, pi))
     return (score @ (np.exp(log_q) * loss)) * grid.cell
-
-
-def potential(rule: UpdateRule, log_p: np.ndarray, log_q: np.ndarray, grid: Grid, pi: float) -> float:
-    """The divergence V with F = grad V for this rule (see the module docstring)."""
-    if rule is UpdateRule.MINIMAX:
-        return js_pi_on_grid(log_p, log_q, pi, grid) / (1.0 - pi)
-    if rule is UpdateRule.KL:
-        return kl_on_grid(log_q, log_p, grid)
-    if rule is UpdateRule.NONSATURATING:
-        return kl_on_grid(log_mixture(log_p, log_q, pi), log_p, grid) / (1.0 - pi)
-    raise ValueError(f"unknown update rule {rule!r}")
 
 
 def field_jacobian(field, theta: np.ndarray, step: float = FD_STEP) -> np.ndarray:
@@ -72,7 +57,7 @@ class StationaryPoint:
     js_pi: float
     kl_pq: float  # KL[P||Q]
     kl_qp: float  # KL[Q||P]
-    value: float  # the rule's potential V (F = grad V)
+    value: float  # the rule's potential V (F = grad V, `RuleUnit.potential`)
     n_starts: int  # how many starts converged here
 
     def density(self, family: GaussianFamily) -> GaussianMixture:
@@ -186,7 +171,7 @@ def stationary_points(target: GaussianMixture, family: GaussianFamily, rule: Upd
         log_q = family.log_prob_and_score_by_coordinate(theta, grid.coords)[0]
         points.append(StationaryPoint(theta, norm, bool(np.all(eig.real > 0)), eig,
                                       js_pi_on_grid(log_p, log_q, pi, grid), kl_on_grid(log_p, log_q, grid),
-                                      kl_on_grid(log_q, log_p, grid), potential(rule, log_p, log_q, grid, pi),
+                                      kl_on_grid(log_q, log_p, grid), unit(rule).potential(log_p, log_q, grid, pi),
                                       count))
     if stable_only:
         points = [p for p in points if p.stable]

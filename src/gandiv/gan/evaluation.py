@@ -1,8 +1,8 @@
 """Divergences of a trained GAN: exact where Q's density is known, estimated always.
 
-Estimates come from the trained discriminator (its logit estimates
-log(pi p / ((1-pi) q)), so plug-in values of JS_pi and both KLs follow) and from
-samples alone (k-nearest-neighbour KL estimators). Every estimate is stored
+Estimates come from the trained discriminator (the logit its output implies estimates
+log(pi p / ((1-pi) q)), so plug-in values of JS_pi and both KLs follow: the rule's
+`RuleUnit.plug_ins`) and from samples alone (k-nearest-neighbour KL estimators). Every estimate is stored
 beside the exact value with its error.
 
 Exact values carry their quadrature error estimate (column `exact_error`, nats; 0 for closed
@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-from scipy.special import log_expit
 
 from gandiv.exact import divergences as dv
 from gandiv.exact.densities import GaussianMixture
 from gandiv.samples.knn import knn_kl_both_or_reason
 from gandiv.exact.quadrature import Grid, QuadratureError, grid_for, refined_grid
+from gandiv.update_rules import unit
+from gandiv.update_rules.logit import logit_plug_ins as discriminator_estimates  # noqa: F401 (tests/test_gan.py)
 
 EVAL_BATCH = 65536
 MASS_TOL = 1e-3  # a flow's density must integrate to 1 within this on the grid for its divergences to count as exact
@@ -82,18 +83,6 @@ def exact_divergences(target: GaussianMixture, generator, kind: str, pi: float, 
         return failed, f"exact values undefined: {error}"
 
 
-def discriminator_estimates(real_logit: np.ndarray, fake_logit: np.ndarray, pi: float) -> dict:
-    """Plug-in divergences implied by logit D ~ log(pi p / ((1-pi) q)).
-
-    JS_pi = H(pi) - min weighted cross-entropy; KL[P||Q] = E_P[logit] - log(pi/(1-pi));
-    KL[Q||P] = log(pi/(1-pi)) - E_Q[logit].
-    """
-    prior_logit = np.log(pi) - np.log1p(-pi)
-    cross_entropy = -(pi * log_expit(real_logit).mean() + (1 - pi) * log_expit(-fake_logit).mean())
-    return {"js_pi": dv.binary_entropy(pi) - cross_entropy, "kl_pq": real_logit.mean() - prior_logit,
-            "kl_qp": prior_logit - fake_logit.mean()}
-
-
 def tidy_rows(quantity: str, method: str, value: float, exact: dv.Certified | None = None, note: str = "") -> dict:
     """One row of an evaluation table: the value, the exact value beside it with its error estimate, and a note."""
     truth = exact.value if exact is not None else np.nan
@@ -111,8 +100,8 @@ def evaluate_run(target: GaussianMixture, model, kind: str, pi: float, n_samples
     exact, exact_note = exact_divergences(target, model.generator, kind, pi, fake, points_per_sd)
     knn, knn_note = knn_kl_both_or_reason(real, fake, k=knn_k)
     estimates = {
-        "discriminator": (discriminator_estimates(model_outputs(model.discriminator, real)[:, 0],
-                                                  model_outputs(model.discriminator, fake)[:, 0], pi), ""),
+        "discriminator": (unit(model.rule).plug_ins(model_outputs(model.discriminator, real)[:, 0],
+                                                    model_outputs(model.discriminator, fake)[:, 0], pi), ""),
         "knn": (knn, knn_note),
     }
     rows = [tidy_rows(name, "exact", c.value, c, exact_note) for name, c in exact.items()]

@@ -19,7 +19,7 @@ from keras import ops
 
 from gandiv.gan.compiled_loop import InGraphDataModel
 from gandiv.exact.densities import GaussianMixture
-from gandiv.update_rules import CRITIC_RULES, UpdateRule
+from gandiv.update_rules import UpdateRule, unit
 from gandiv.seeding import Streams
 
 
@@ -31,35 +31,13 @@ class PiMode(str, Enum):
 
 
 def generator_loss(rule: UpdateRule, output):
-    """The M-step loss on the discriminator's output at generated samples (logit D, LSGAN score or critic value)."""
-    if rule is UpdateRule.MINIMAX:
-        return -ops.mean(ops.softplus(output))  # log(1 - D)
-    if rule is UpdateRule.NONSATURATING:
-        return ops.mean(ops.softplus(-output))  # -log D
-    if rule is UpdateRule.KL:
-        return -ops.mean(output)  # log((1 - D) / D)
-    if rule is UpdateRule.LSGAN:
-        return 0.5 * ops.mean(ops.square(output))  # (D - c)^2 / 2 with c = 0
-    if rule in CRITIC_RULES:
-        return -ops.mean(output)  # -E_Q f
-    raise ValueError(f"unknown update rule {rule!r}")
+    """The M-step loss on the discriminator's output at generated samples: `unit(rule).generator_loss`."""
+    return unit(rule).generator_loss(output)
 
 
 def discriminator_loss(real_out, fake_out, pi: float, mode: PiMode, rule: UpdateRule = UpdateRule.MINIMAX):
-    """The D-step loss; its minimiser is logit D* = log(pi p / ((1-pi) q)) for the logit rules.
-
-    lsgan: (D - 1)^2 / 2 on real and (D + 1)^2 / 2 on generated samples, so D* = (pi p - (1-pi) q) / (pi p + (1-pi) q).
-    Critics: E_Q f - E_P f, unweighted (a critic has no prior; its Lipschitz bound comes from clipping or the penalty).
-    """
-    if rule in CRITIC_RULES:
-        return ops.mean(fake_out) - ops.mean(real_out)
-    if rule is UpdateRule.LSGAN:
-        real_term, fake_term = 0.5 * ops.square(real_out - 1.0), 0.5 * ops.square(fake_out + 1.0)
-    else:
-        real_term, fake_term = ops.softplus(-real_out), ops.softplus(fake_out)
-    if mode is PiMode.WEIGHTS:
-        return pi * ops.mean(real_term) + (1.0 - pi) * ops.mean(fake_term)
-    return ops.mean(ops.concatenate([real_term, fake_term], axis=0))
+    """The D-step loss with the prior pi carried as `mode` says: `unit(rule).discriminator_loss`."""
+    return unit(rule).discriminator_loss(real_out, fake_out, pi, mode is PiMode.WEIGHTS)
 
 
 def gradient_penalty(network: keras.Model, real, fake, seed_generator):
@@ -125,6 +103,7 @@ class AdversarialModel(InGraphDataModel):
         self.generator, self.discriminator = generator, discriminator
         self.sampler = MixtureSampler(target, streams.keras_seed("training_data"))
         self.latent_dim, self.rule, self.pi, self.pi_mode = latent_dim, rule, pi, pi_mode
+        self.rule_unit = unit(rule)  # the rule's losses
         self.n_real, self.n_fake = batch_sizes(batch_size, pi, pi_mode)
         if gp_weight and self.n_real != self.n_fake:
             raise ValueError("the gradient penalty pairs real and generated samples: it needs pi_mode weights")
@@ -152,7 +131,7 @@ class AdversarialModel(InGraphDataModel):
         with tf.GradientTape() as tape:
             out = self.discriminator(ops.concatenate([real, fake], axis=0), training=True)  # one pass for both
             real_out, fake_out = out[: self.n_real], out[self.n_real:]
-            d_loss = discriminator_loss(real_out, fake_out, self.pi, self.pi_mode, self.rule)
+            d_loss = self.rule_unit.discriminator_loss(real_out, fake_out, self.pi, self.pi_mode is PiMode.WEIGHTS)
             if self.gp_weight:
                 d_loss += self.gp_weight * gradient_penalty(self.discriminator, real, fake, self.penalty_seed)
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
@@ -167,7 +146,7 @@ class AdversarialModel(InGraphDataModel):
             d_loss, real_out, fake_out = self.discriminator_step()
         with tf.GradientTape() as tape:
             out = self.discriminator(self.generator(self.noise(self.batch_size), training=True), training=True)
-            g_loss = generator_loss(self.rule, out)
+            g_loss = self.rule_unit.generator_loss(out)
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply(grads, self.generator.trainable_weights)
 
