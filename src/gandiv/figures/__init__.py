@@ -67,11 +67,24 @@ def figure_config_keys(figure_id: str, settings: Mapping, animation: bool = Fals
     """Dotted config keys the figure's job (or its animation's) reads: its Snakemake rule declares them."""
     needs = figure_needs(figure_id, animation)
     own = [f"figures.{figure_id}"] if needs.settings is None else [f"figures.{figure_id}.{k}" for k in needs.settings]
+    return own + list(needs.config) + [f"targets.{name}" for name in named_targets(needs, settings)]
+
+
+def named_targets(needs: Needs, settings: Mapping) -> list[str]:
+    """The target names a figure's settings give under its NEEDS.targets keys, without repeats.
+
+    A key names a string or a list of strings (`target`, `targets`), or, written `list[].field`, that field
+    of every item of a list (`pairs[].p`).
+    """
     names = []
     for key in needs.targets:
-        value = settings[key]
-        names += [value] if isinstance(value, str) else list(value)
-    return own + list(needs.config) + [f"targets.{name}" for name in dict.fromkeys(names)]
+        if "[]." in key:
+            head, item_key = key.split("[].", 1)
+            names += [item[item_key] for item in settings[head]]
+        else:
+            value = settings[key]
+            names += [value] if isinstance(value, str) else list(value)
+    return list(dict.fromkeys(names))
 
 
 def settings_schemas() -> dict[str, dict]:

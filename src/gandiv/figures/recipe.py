@@ -39,7 +39,8 @@ class Needs:
     """What a figure's job reads from the config.
 
     settings: keys of its own `figures.<id>` section (None: the whole section); config: other dotted keys;
-    targets: the settings keys that name targets (each named target's `targets.<name>` entry is read whole).
+    targets: the settings keys that name targets (each named target's `targets.<name>` entry is read whole): a key
+    naming a string or a list of strings, or `list[].field` for that field of every item of a list.
     """
 
     settings: tuple | None = None

@@ -62,12 +62,18 @@ def _strict_integers(cls):
 
 
 def _check_figure_modules(config: dict) -> None:
-    """Each configured figure's own rules (its module's `check`, see gandiv.figures.recipe)."""
-    from gandiv.figures import figure_module
+    """Each configured figure's targets exist, and its own rules hold (its module's `check`, gandiv.figures.recipe)."""
+    from gandiv.figures import figure_module, named_targets
 
     for figure_id, settings in config["figures"].items():
         module = figure_module(figure_id)
-        if module is not None and hasattr(module, "check"):
+        if module is None:
+            continue
+        for name in named_targets(module.NEEDS, settings):
+            if name not in config["targets"]:
+                raise ConfigError(f"figures.{figure_id}", f"names undefined target {name!r}",
+                                  "targets defined in `targets`: " + ", ".join(config["targets"]))
+        if hasattr(module, "check"):
             module.check(settings, config)
 
 
