@@ -23,7 +23,7 @@ def gaussian_entropy(sd: float) -> float:
 
 
 def test_kl_closed_form_matches_source_numbers():
-    # FIGURES.md: P=N(0,1), Q=N(1,1.5^2) has KL[P||Q]=0.3499 and KL[Q||P]=0.7195 (4 decimals).
+    # the lecture's pair (catalogue id jspi-limits): P=N(0,1), Q=N(1,1.5^2) has KL[P||Q]=0.3499 and KL[Q||P]=0.7195 (4 decimals).
     p, q = gaussian(0.0, 1.0), gaussian(1.0, 2.25)
     assert dv.kl_pq(p, q) == pytest.approx(np.log(1.5) + 2 / 4.5 - 0.5, abs=1e-15)
     assert round(dv.kl_pq(p, q), 4) == 0.3499

@@ -40,7 +40,7 @@ WIDE_CORR = [[2.0, 0.5], [0.5, 1.5]]
 GAUSSIAN_CASES = {
     "1d shift": (gaussian(0.0, 1.0), gaussian(1.0, 1.0), 1, -0.0029, 0.0181),
     "1d shift, reversed": (gaussian(1.0, 1.0), gaussian(0.0, 1.0), 1, -0.0035, 0.0223),
-    # FIGURES.md pair P = N(0,1), Q = N(1, 1.5^2): KL[P||Q] = 0.3499, KL[Q||P] = 0.7195.
+    # the lecture's pair (catalogue id jspi-limits) P = N(0,1), Q = N(1, 1.5^2): KL[P||Q] = 0.3499, KL[Q||P] = 0.7195.
     "1d Huszar KL[P||Q]": (gaussian(0.0, 1.0), gaussian(1.0, 2.25), 1, +0.0014, 0.0148),
     "1d Huszar KL[Q||P]": (gaussian(1.0, 2.25), gaussian(0.0, 1.0), 1, -0.0335, 0.0292),
     "1d Huszar KL[P||Q], k=4": (gaussian(0.0, 1.0), gaussian(1.0, 2.25), 4, +0.0030, 0.0068),

@@ -1,6 +1,6 @@
 """Exact divergences between known densities: KL both ways, JS, JS_pi, TV, W1, MMD.
 
-Conventions (FIGURES.md): P is the data, Q the model, natural logs (nats),
+Conventions (the catalogue's, src/gandiv/figures/catalogue.yaml): P is the data, Q the model, natural logs (nats),
 JS_pi[P||Q] = pi KL[P||M] + (1-pi) KL[Q||M] with M = pi P + (1-pi) Q.
 Closed forms are used where they exist (`method="auto"`); everything else is a
 vectorised sum over a `quadrature.Grid` (for two discrete laws: their supports,
