@@ -37,6 +37,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+sys.path.insert(0, str(Path(__file__).parent))
+from profile_rules import unknown_rule_keys, workflow_rules  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 BASE = Path("/tmp/gandiv-slurm")
@@ -376,6 +379,11 @@ def main() -> int:
     parser.add_argument("--if-possible", action="store_true",
                         help="skip (exit 0, saying why) when SLURM cannot be set up here")
     args = parser.parse_args()
+    unknown = unknown_rule_keys(REPO / "profiles" / "slurm" / "config.yaml", workflow_rules())
+    if unknown:  # a configuration error of the project, not a missing SLURM: fail even with --if-possible
+        say(f"FAILED: profiles/slurm/config.yaml sets resources for rules the workflow does not have: "
+            f"{', '.join(unknown)}; its rules: {', '.join(sorted(workflow_rules()))}")
+        return 1
     try:
         install()
     except Unavailable as reason:
