@@ -234,3 +234,29 @@ def load_weights(network, path: str | os.PathLike) -> None:
         network.load_weights(path)
     except Exception as exc:  # h5py's OSError for a truncated or foreign file, Keras' ValueError for a mismatch
         raise CorruptResultError(path, _reason(exc)) from exc
+
+
+# ----------------------------------------------------------------- a figure's outputs
+
+TIDY_COLUMNS = ("quantity", "value", "unit")  # further columns (exact, error) may stand beside value
+
+
+def check_tidy(data: pd.DataFrame) -> None:
+    """Every figure table names each number by `quantity` and `unit`, one number per row."""
+    missing = [c for c in TIDY_COLUMNS if c not in data.columns]
+    if missing:
+        raise ValueError(f"figure table must end with columns {TIDY_COLUMNS}, got {list(data.columns)}")
+
+
+def write_figure(fig, data: pd.DataFrame, verdict: dict, png: str, pdf: str, csv: str, verdict_json: str) -> None:
+    """Write a figure (a matplotlib Figure, closed after), its tidy table and its verdict; each file appears whole or
+    not at all. PNG and PDF carry no creation date or software version, so a rebuild gives the same bytes."""
+    import matplotlib.pyplot as plt  # only the figure jobs write figures
+
+    check_tidy(data)
+    atomic_write(png, lambda p: fig.savefig(p, format="png", dpi=150, metadata={"Software": None}))
+    atomic_write(pdf, lambda p: fig.savefig(p, format="pdf", metadata={"CreationDate": None, "Creator": None,
+                                                                         "Producer": None}))
+    plt.close(fig)
+    write_csv(csv, data, float_format="%.10g")
+    write_json(verdict_json, verdict, default=float)

@@ -1,4 +1,4 @@
-"""One seaborn style for every figure, and writing a figure's PNG, PDF and tidy CSV together."""
+"""One seaborn style for every figure, and the drawing helpers figures share (densities as images, contours)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from gandiv.results_io import atomic_write, write_csv, write_json  # noqa: E402
+from gandiv.results_io import TIDY_COLUMNS, check_tidy  # noqa: E402,F401  (figure tables' format)
 
 NATS = "nats"
 PALETTE = "colorblind"
@@ -46,28 +46,9 @@ def contours(ax, density, bounds, color="white", levels=4, n: int = 200, **kwarg
     ax.contour(xx, yy, z, levels=np.linspace(0.1, 0.9, levels) * z.max(), colors=color, **kwargs)
 
 
-def write_outputs(fig, data: pd.DataFrame, verdict: dict, png: str, pdf: str, csv: str, verdict_json: str) -> None:
-    """Write the figure, its numbers and its verdict; each file appears whole or not at all."""
-    check_tidy(data)
-    atomic_write(png, lambda p: fig.savefig(p, format="png", dpi=150, metadata={"Software": None}))
-    atomic_write(pdf, lambda p: fig.savefig(p, format="pdf", metadata={"CreationDate": None, "Creator": None,
-                                                                         "Producer": None}))
-    plt.close(fig)
-    write_csv(csv, data, float_format="%.10g")
-    write_json(verdict_json, verdict, default=float)
-
-
-TIDY_COLUMNS = ("quantity", "value", "unit")  # further columns (exact, error) may stand beside value
 
 
 def long_table(wide: pd.DataFrame, id_vars: list[str], units: dict[str, str]) -> pd.DataFrame:
     """Melt a wide table into one row per number: id columns, then quantity, value, unit."""
     long = wide.melt(id_vars=id_vars, value_vars=list(units), var_name="quantity", value_name="value")
     return long.assign(unit=long.quantity.map(units))
-
-
-def check_tidy(data: pd.DataFrame) -> None:
-    """Every figure table names each number by `quantity` and `unit`, one number per row."""
-    missing = [c for c in TIDY_COLUMNS if c not in data.columns]
-    if missing:
-        raise ValueError(f"figure table must end with columns {TIDY_COLUMNS}, got {list(data.columns)}")

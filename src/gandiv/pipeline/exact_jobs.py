@@ -51,13 +51,13 @@ def _fit_exact(config: dict, target_name: str, family_name: str, objective_name:
     write_json(out_json, to_record(result, target_name))
 
 
-def jspi_path(config: dict, target_name: str, family_name: str, out_csv: str, out_json: str) -> None:
+def jspi_path_job(config: dict, target_name: str, family_name: str, out_csv: str, out_json: str) -> None:
     """Sweep pi for one target: every local minimum of JS_pi, the jumps of the global one, both KL optima."""
     with configured_target(target_name):
-        _jspi_path(config, target_name, family_name, out_csv, out_json)
+        _jspi_path_job(config, target_name, family_name, out_csv, out_json)
 
 
-def _jspi_path(config: dict, target_name: str, family_name: str, out_csv: str, out_json: str) -> None:
+def _jspi_path_job(config: dict, target_name: str, family_name: str, out_csv: str, out_json: str) -> None:
     target = target_from_config(config["targets"][target_name])
     family = GaussianFamily(target.dim, Family(family_name))
     exact = config["exact"]

@@ -8,9 +8,8 @@ from pathlib import Path
 from gandiv.exact.quadrature import QuadratureError
 from gandiv.figures import Context, figure_config_keys, figure_module
 from gandiv.figures.catalogue import load_catalogue
-from gandiv.figures.style import write_outputs
 from gandiv.report.html import collect_header, load_verdicts, render_report
-from gandiv.results_io import write_text
+from gandiv.results_io import write_figure, write_text
 
 log = logging.getLogger("gandiv")
 
@@ -33,7 +32,7 @@ def build_figure(config, figure_id: str, inputs: dict, outputs: dict) -> None:
         raise QuadratureError(f"figure {figure_id!r}: an exact value cannot be certified ({error}); it reads config "
                               f"keys {', '.join(keys) or '(none)'}") from None
     log.info("%s: %s — %s", figure_id, record["verdict"], record["summary"])
-    write_outputs(fig, table, record, outputs["png"], outputs["pdf"], outputs["csv"], outputs["verdict"])
+    write_figure(fig, table, record, outputs["png"], outputs["pdf"], outputs["csv"], outputs["verdict"])
 
 
 def build_animation(config, figure_id: str, inputs: dict, out_gif: str) -> None:
