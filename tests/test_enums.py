@@ -136,7 +136,7 @@ def test_each_fit_objective_names_its_divergence_and_prior():
 def test_verdicts_are_the_figures_and_reports_verdicts():
     from gandiv.figures import VERDICTS as FIGURE_NAMES
     from gandiv.report.html import VERDICTS as REPORT_NAMES
-    from gandiv.report.verdicts import FIGURE_VERDICTS, Verdict
+    from gandiv.figures.verdicts import FIGURE_VERDICTS, Verdict
 
     assert list(FIGURE_NAMES) == _names(FIGURE_VERDICTS)
     assert list(REPORT_NAMES) == _names(Verdict)

@@ -16,7 +16,7 @@ from gandiv.figures.gan_theory_practice import density_ratio, kl_rule_theory
 from gandiv.exact.families import Family, GaussianFamily
 from gandiv.update_rules import UpdateRule, optimal_logit
 from gandiv.figures.style import check_tidy
-from gandiv.exact.stationary import stationary_points
+from gandiv.update_rules.stationary import stationary_points
 
 SPEC = {"kind": "gaussian_mixture", "weights": [0.7, 0.3], "means": [[-2.0], [2.0]],
         "covariances": [[[0.36]], [[0.25]]]}

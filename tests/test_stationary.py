@@ -16,7 +16,7 @@ from gandiv.exact.divergences import kl_on_grid, log_mixture
 from gandiv.exact.families import Family, GaussianFamily
 from gandiv.exact.fitting import Objective, fit, fit_problem
 from gandiv.update_rules import LOGIT_RULES, UpdateRule
-from gandiv.exact.stationary import field_jacobian, generator_field, stationary_points
+from gandiv.update_rules.stationary import field_jacobian, generator_field, stationary_points
 
 BIMODAL = GaussianMixture([0.7, 0.3], [[-2.0], [2.0]], [[[0.36]], [[0.25]]])
 TRIMODAL = GaussianMixture([0.4, 0.35, 0.25], [[-3.0, 0.0], [2.5, 2.5], [2.0, -3.0]],

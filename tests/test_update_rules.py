@@ -20,7 +20,7 @@ from gandiv.exact import divergences as dv  # noqa: E402
 from gandiv.exact.densities import GaussianMixture, gaussian  # noqa: E402
 from gandiv.exact.families import Family, GaussianFamily  # noqa: E402
 from gandiv.exact.fitting import Objective, fit_problem  # noqa: E402
-from gandiv.exact.stationary import FIELD_TOL, generator_field, stationary_points  # noqa: E402
+from gandiv.update_rules.stationary import FIELD_TOL, generator_field, stationary_points  # noqa: E402
 from gandiv.update_rules import CRITIC_RULES, LOGIT_RULES, UpdateRule, optimal_logit, rules_with, unit  # noqa: E402
 from gandiv.update_rules.base import register, registered  # noqa: E402
 

@@ -27,7 +27,7 @@ from gandiv.exact.fitting import Objective, fit, fit_problem
 from gandiv.update_rules import UpdateRule, optimal_logit
 from gandiv.figures.style import NATS, figure
 from gandiv.results_io import read_csv, read_json, read_npz
-from gandiv.exact.stationary import stationary_points
+from gandiv.update_rules.stationary import stationary_points
 from gandiv.figures._legacy import Context, FigureResult, verdict
 
 EVAL_COLUMNS = ("target", "generator", "rule", "pi", "seed", "diverged", "method", "quantity", "value")

@@ -22,12 +22,12 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import xlogy
 
+from gandiv.config_error import ConfigError
 from gandiv.exact import divergences as dv
-from gandiv.exact.densities import GaussianMixture, gaussian
+from gandiv.exact.densities import GaussianMixture, gaussian, target_from_config
 from gandiv.exact.quadrature import Grid, grid_for, refined_grid
 from gandiv.figures.recipe import Computed, Context, Needs, verdict
 from gandiv.figures.style import NATS, figure
-from gandiv.pipeline.config_errors import ConfigError
 
 ID = "jspi-mutual-information"
 
@@ -75,11 +75,9 @@ ROUTES = ("js_pi", "mutual_information")
 def check(settings: Mapping, config: Mapping) -> None:
     """Each pair's Q is a Gaussian of its P's dimension (raises ConfigError naming the key; the registry has
     checked that P is a configured target)."""
-    from gandiv.pipeline.config_checks import target_dim
-
     for i, pair in enumerate(settings["pairs"]):
         key = f"figures.{ID}.pairs[{i}]"
-        dim = target_dim(config["targets"][pair["p"]])
+        dim = target_from_config(config["targets"][pair["p"]]).dim
         if len(pair["q"]["mean"]) != dim:
             raise ConfigError(f"{key}.q.mean", f"has {len(pair['q']['mean'])} entries but P is {dim}-D",
                               f"a mean of {dim} numbers")

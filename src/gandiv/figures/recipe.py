@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from gandiv.exact.densities import GaussianMixture, target_from_config
-from gandiv.report.verdicts import FIGURE_VERDICTS
+from gandiv.figures.verdicts import FIGURE_VERDICTS
 
 # What a figure's verdict can say (the report adds "not built yet" for figures the config does not build).
 VERDICTS = tuple(v.value for v in FIGURE_VERDICTS)

@@ -10,14 +10,7 @@ from __future__ import annotations
 
 import jsonschema
 
-
-class ConfigError(ValueError):
-    """Invalid config; `path` is the dotted key, the message says what is allowed."""
-
-    def __init__(self, path: str, problem: str, allowed: str | None = None):
-        self.path = path or "<top level>"
-        msg = f"config key '{self.path}': {problem}"
-        super().__init__(msg + (f"; allowed: {allowed}" if allowed else ""))
+from gandiv.config_error import ConfigError
 
 
 def dotted(parts) -> str:

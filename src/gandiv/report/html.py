@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterable
 
 from gandiv.figures.catalogue import Catalogue, load_catalogue
-from gandiv.report.verdicts import Verdict
+from gandiv.figures.verdicts import Verdict
 from gandiv.results_io import CorruptResultError, read_csv, read_json
 
 __all__ = ["VERDICTS", "validate_verdict", "load_verdicts", "collect_header", "render_report"]

@@ -78,7 +78,7 @@ class RuleUnit(ABC):
         raise self._lacks("logit_loss_grad", "generator loss on a classifier's logit")
 
     def potential(self, log_p: np.ndarray, log_q: np.ndarray, grid: Grid, pi: float) -> float:
-        """The divergence V (nats) with F = grad V for the ideal-discriminator field F (`gandiv.exact.stationary`)."""
+        """The divergence V (nats) with F = grad V for the ideal-discriminator field F (`gandiv.update_rules.stationary`)."""
         raise self._lacks("potential", "potential for the ideal discriminator")
 
     def implied_logit(self, output: np.ndarray) -> np.ndarray:
