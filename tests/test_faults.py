@@ -14,7 +14,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
-RUN = "results/gan/bimodal_1d/mlp/kl/pi0.5/seed0"
+RUN = "results/gan/grid/bimodal_1d/mlp/kl/plain/pi0.5/seed0"
 OUTPUTS = ("generator.weights.h5", "discriminator.weights.h5", "history.csv", "snapshots.npz", "status.json")
 
 

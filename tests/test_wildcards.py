@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gandiv.pipeline.config import ConfigError, load_schema, path_number_lists, validate_config
-from gandiv.pipeline.wildcards import int_token, number_token, parse_number, pattern
+from gandiv.path_tokens import int_token, number_token, parse_number
+from gandiv.pipeline.wildcards import pattern
 from gandiv.update_rules import LOGIT_RULES, UpdateRule
 
 REPO = Path(__file__).resolve().parents[1]
@@ -92,7 +93,7 @@ def test_close_pis_plan_distinct_runs_at_their_exact_values(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout + result.stderr
     for token in ("pi0.1234561/", "pi0.1234564/", "pi0.9999999/"):
-        assert f"results/gan/bimodal_1d/gaussian/minimax/{token}seed0/status.json" in out, token
+        assert f"results/gan/grid/bimodal_1d/gaussian/minimax/plain/{token}seed0/status.json" in out, token
     assert "pi1/" not in out and "pi0.123456/" not in out
 
 

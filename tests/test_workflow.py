@@ -96,7 +96,7 @@ def test_a_deleted_weights_file_is_retrained_not_an_evaluation_failure(smoke_run
     # Undeclared, the training was never replanned and the evaluation failed.
     import shutil
 
-    run = smoke_run / "results" / "gan" / "bimodal_1d" / "gaussian" / "minimax" / "pi0.2" / "seed0"
+    run = smoke_run / "results" / "gan" / "grid" / "bimodal_1d" / "gaussian" / "minimax" / "plain" / "pi0.2" / "seed0"
     weights = run / "generator.weights.h5"
     backup = smoke_run / "generator.weights.h5.bak"
     shutil.copy2(weights, backup)
@@ -107,7 +107,7 @@ def test_a_deleted_weights_file_is_retrained_not_an_evaluation_failure(smoke_run
         out = result.stdout + result.stderr
         assert result.returncode == 0, out[-3000:]
         train = [block for block in out.split("rule ")[1:] if block.startswith("gan_train:")]
-        assert len(train) == 1 and "gaussian/minimax/pi0.2/seed0/generator.weights.h5" in train[0], out[-3000:]
+        assert len(train) == 1 and "gaussian/minimax/plain/pi0.2/seed0/generator.weights.h5" in train[0], out[-3000:]
     finally:
         shutil.copy2(backup, weights)  # same bytes and mtime: the run is whole again
         backup.unlink()

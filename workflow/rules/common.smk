@@ -18,7 +18,8 @@ from gandiv.exact.fitting import FitObjective  # noqa: E402
 from gandiv.gan import runs  # noqa: E402
 from gandiv.gan.kinds import DiscriminatorKind, GeneratorKind  # noqa: E402
 from gandiv.update_rules import UpdateRule  # noqa: E402
-from gandiv.pipeline.wildcards import int_token, number_token, pattern  # noqa: E402
+from gandiv.path_tokens import int_token, number_token  # noqa: E402
+from gandiv.pipeline.wildcards import pattern  # noqa: E402
 
 # One clear message naming the key and what is allowed, before any job runs; then `config` holds the
 # validated values with the defaults of the schema shipped with the package filled in (the only filling).

@@ -117,7 +117,7 @@ def legacy_inputs(config, figure_id: str) -> dict:
             inputs[f"status_{k}"] = run.file("status.json")
         return inputs
     if figure_id == "ss-inconsistency":
-        from gandiv.pipeline.wildcards import int_token, number_token
+        from gandiv.path_tokens import int_token, number_token
         import itertools
 
         training = settings.get("training")

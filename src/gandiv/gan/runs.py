@@ -16,7 +16,7 @@ from pathlib import Path
 
 from gandiv.gan import zoo
 from gandiv.gan.kinds import DiscriminatorKind
-from gandiv.pipeline.wildcards import int_token, number_token, parse_number
+from gandiv.path_tokens import int_token, number_token, parse_number
 from gandiv.seeding import Streams, run_streams
 
 STUDIES = ("grid", "zoo")

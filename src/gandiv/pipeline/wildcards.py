@@ -1,52 +1,18 @@
-"""How numbers become parts of file paths (Snakemake wildcards) and back, without losing a bit.
-
-A run's folder names its numbers (``pi0.2``, ``seed0``, ``epsilon0.5``), and the job that
-trains the run reads them back from the path. The token must therefore round-trip exactly:
-``float(number_token(x)) == x`` for every finite float. ``f"{x:g}"`` does not (0.1234561 and
-0.1234564 both become ``0.123456``; 0.9999999 becomes ``1``), so the short ``:g`` form is used
-only where it round-trips and Python's shortest exact ``repr`` otherwise. The map is one-to-one:
-two different numbers never share a folder; `check_path_tokens` checks every such number of a config.
+"""Snakemake wildcards: constraints built from the enums that define the names, and the config's path numbers.
 
 Names in paths (update rules, generator kinds, families) are constrained by `pattern`, built from
-the Python enum that defines them, so a wildcard constraint never repeats the list by hand.
+the Python enum that defines them, so a wildcard constraint never repeats the list by hand. Numbers
+in paths are written by gandiv.path_tokens; `check_path_tokens` checks that every number a config
+puts into a path reads back exactly and that no two share a folder.
 """
 
 from __future__ import annotations
 
 import re
-
-import math
-import numbers
-import re
 from enum import Enum
 
+from gandiv.path_tokens import int_token, number_token, parse_number
 from gandiv.pipeline.config_errors import ConfigError
-
-
-def number_token(value: float) -> str:
-    """The path token of a finite number: ``:g`` where that parses back to `value` exactly, else ``repr``.
-
-    Raises ValueError for booleans, non-numbers and non-finite values.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"number_token: expected a real number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"number_token: {value} is not finite; allowed: finite numbers")
-    short = f"{value:g}"
-    return short if float(short) == value else repr(value)
-
-
-def int_token(value: int) -> str:
-    """The path token of an integer (a seed): its decimal digits. Raises ValueError for floats and booleans."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"int_token: expected an integer, got {value!r}; allowed: integers (1.0 is not one)")
-    return str(int(value))
-
-
-def parse_number(token: str) -> float:
-    """The number a path token names (inverse of `number_token`)."""
-    return float(token)
 
 
 def pattern(values) -> str:
