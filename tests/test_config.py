@@ -55,6 +55,8 @@ def _set(cfg, dotted, value):
 
 
 DELETE = object()
+# Figures that read GANs of `gan.grid`: a config without a `gan` section cannot have them.
+GAN_FIGURES = ("gan-grid", "jspi-convention", "kl-rule-theory", "density-ratio", "swissroll-kl")
 
 # (case id, key to set ('/'-separated), value, dotted path in message, substrings the message must contain)
 BAD = [
@@ -81,7 +83,7 @@ BAD = [
     ("unknown-exact-key", "exact/tolerance", 1e-8, "exact.tolerance",
      ["quadrature_points_per_sd", "pi_grid"]),
     ("unknown-figure", "figures/gan-grids", {}, "figures.gan-grids",
-     ["unknown key 'gan-grids'", "iclr-fig1", "cramer-bernoulli, gan-grid"]),
+     ["unknown key 'gan-grids'", "iclr-fig1", "cramer-bernoulli", "jspi-convention"]),
     ("unknown-figure-setting", "figures/w-vs-kl/n", 3, "figures.w-vs-kl.n", ["unknown key 'n'", "(none"]),
     ("string-for-number", "figures/iclr-fig1/mmd_bandwidth", "1e-3", "figures.iclr-fig1.mmd_bandwidth",
      ["expected number", "string"]),
@@ -179,7 +181,6 @@ BAD = [
     ("gan-grid-seed-negative", "gan/grid/0/seeds", [0, -1], "gan.grid[0].seeds[1]", ["integer >= 0"]),
     ("gan-grid-seed-float", "gan/grid/0/seeds", [0, 1.5], "gan.grid[0].seeds[1]", ["expected integer"]),
     # ------------------------------------------------------------- figures.gan-grid
-    ("gan-grid-figure-without-gan", "gan", DELETE, "figures.gan-grid", ["needs a `gan` section"]),
     ("gan-grid-figure-unknown-setting", "figures/gan-grid/target", "bimodal_1d", "figures.gan-grid.target",
      ["unknown key 'target'", "heatmap_target, heatmap_generator"]),
     ("gan-grid-figure-missing-generator", "figures/gan-grid/heatmap_generator", DELETE,
@@ -189,6 +190,8 @@ BAD = [
     ("heatmap-target-not-trained", "figures/gan-grid/heatmap_target", "trimodal_2d",
      "figures.gan-grid.heatmap_target", ["'trimodal_2d' is in no `gan.grid` entry",
                                          "targets trained in `gan.grid`: bimodal_1d, iclr_mog10, swiss_roll"]),
+    ("jspi-convention-rule-not-trained", "figures/jspi-convention/rule", "lsgan", "figures.jspi-convention.rule",
+     ["'lsgan' is not trained for 'bimodal_1d' with 'gaussian'", "minimax, nonsaturating, kl"]),
     ("heatmap-generator-enum", "figures/gan-grid/heatmap_generator", "vae", "figures.gan-grid.heatmap_generator",
      ["'vae'", "values gaussian, flow, mlp"]),
     ("wgan-critic-sd-zero", "figures/wgan-critic/q/sd", 0.0, "figures.wgan-critic.q.sd",
@@ -272,6 +275,16 @@ BAD_MULTI = [
     ("zoo-sn-rule-not-trained", [("figures/objectives-zoo/rules", ["nonsaturating", "wgan_gp"]),
                                  ("figures/objectives-zoo/spectral_norm_rules", ["nonsaturating", "kl"])],
      "figures.objectives-zoo.spectral_norm_rules[1]", ["'kl' is not in rules", "nonsaturating, wgan_gp"]),
+    # with the other GAN figures dropped, so that the error is the figure's own
+    ("gan-grid-figure-without-gan", [("gan", DELETE)] + [(f"figures/{fig}", DELETE) for fig in GAN_FIGURES
+                                                         if fig != "gan-grid"],
+     "figures.gan-grid", ["needs a `gan` section", "gan-grid only together with a top-level `gan` section"]),
+    ("jspi-convention-without-gan", [("gan", DELETE)] + [(f"figures/{fig}", DELETE) for fig in GAN_FIGURES
+                                                         if fig != "jspi-convention"],
+     "figures.jspi-convention", ["needs a `gan` section"]),
+    ("jspi-convention-target-2d", [("gan/grid/2/generators", ["flow", "mlp", "gaussian"]),
+                                   ("figures/jspi-convention/target", "iclr_mog10")],
+     "figures.jspi-convention.target", ["target 'iclr_mog10' is 2-D", "a 1-D target trained in `gan.grid`"]),
     ("heatmap-target-outside-figure-list", [("figures/gan-grid/heatmap_target", "swiss_roll"),
                                             ("figures/gan-grid/heatmap_generator", "gaussian")],
      "figures.gan-grid.heatmap_generator", ["generators trained on 'swiss_roll': flow, mlp"]),
@@ -312,8 +325,6 @@ def test_gan_target_dimension(config, schema, monkeypatch):
 
 
 def test_config_without_gan_validates(config, schema):
-    from gandiv.pipeline.config import GAN_FIGURES
-
     del config["gan"]
     for fig in GAN_FIGURES:
         config["figures"].pop(fig, None)
@@ -337,8 +348,6 @@ def test_gan_defaults_filled(config, schema):
     minimal = {"grid": [{"targets": ["bimodal_1d"], "generators": ["gaussian"], "rules": ["kl"], "pi": [0.5],
                          "seeds": [0]}]}
     config["gan"] = minimal
-    from gandiv.pipeline.config import GAN_FIGURES
-
     for fig in GAN_FIGURES:  # they ask for runs the minimal grid does not have
         config["figures"].pop(fig, None)
     out = validate_config(config, schema)["gan"]

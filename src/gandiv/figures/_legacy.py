@@ -25,10 +25,8 @@ def builders() -> dict:
     from gandiv.figures import critic_figures
     from gandiv.figures import discrete_figures
     from gandiv.figures import exact_fits
-    from gandiv.figures import gan_figures
     from gandiv.figures import gan_theory_figures
     from gandiv.figures import gan_theory_practice
-    from gandiv.figures import jspi_figures
     from gandiv.figures import ml_from_samples
     from gandiv.figures import ss_figures
     from gandiv.figures import swissroll_figures
@@ -36,8 +34,6 @@ def builders() -> dict:
 
     return {
         "iclr-fig1": exact_fits.iclr_fig1,
-        "jspi-interpolation": jspi_figures.jspi_interpolation,
-        "jspi-limits": jspi_figures.jspi_limits,
         "gan-optimal-value": gan_theory_figures.gan_optimal_value,
         "update-rules": gan_theory_figures.update_rules,
         "w-vs-kl": discrete_figures.w_vs_kl,
@@ -45,8 +41,6 @@ def builders() -> dict:
         "cramer-bernoulli": discrete_figures.cramer_bernoulli,
         "kl-vs-rkl-multimodal": exact_fits.kl_vs_rkl_multimodal,
         "kl-fit-gaussian2d": ml_from_samples.kl_fit_gaussian2d,
-        "gan-grid": gan_figures.gan_grid,
-        "jspi-convention": jspi_figures.jspi_convention,
         "swissroll-kl": swissroll_figures.swissroll_kl,
         "density-ratio": gan_theory_practice.density_ratio,
         "kl-rule-theory": gan_theory_practice.kl_rule_theory,
@@ -61,8 +55,6 @@ QUADRATURE_KEYS = ("exact.quadrature_points_per_sd", "exact.quadrature_halfwidth
 
 CONFIG_NEEDS = {
     "iclr-fig1": ConfigNeeds(None, ("seed", "exact.n_starts", *QUADRATURE_KEYS), ("target",)),
-    "jspi-interpolation": ConfigNeeds(("targets",), ("seed", "exact.n_starts", *QUADRATURE_KEYS), ("targets",)),
-    "jspi-limits": ConfigNeeds(None, (), ("mixture_target",)),
     "gan-optimal-value": ConfigNeeds(None, (), ("target",)),
     "update-rules": ConfigNeeds(),
     "w-vs-kl": ConfigNeeds(),
@@ -70,8 +62,6 @@ CONFIG_NEEDS = {
     "cramer-bernoulli": ConfigNeeds(None, ("seed",)),
     "kl-vs-rkl-multimodal": ConfigNeeds(None, ("seed", "exact.max_iter", *QUADRATURE_KEYS), ("target",)),
     "kl-fit-gaussian2d": ConfigNeeds(None, ("seed",), ("target",)),
-    "gan-grid": ConfigNeeds(("heatmap_target", "heatmap_generator")),
-    "jspi-convention": ConfigNeeds(("target", "rule")),
     "swissroll-kl": ConfigNeeds(None, ("seed", "gan.evaluation.knn_k"), ("target",)),
     "density-ratio": ConfigNeeds(("target", "generator"), (), ("target",)),
     "kl-rule-theory": ConfigNeeds(None, ("seed", *QUADRATURE_KEYS), ("target",)),
@@ -91,22 +81,6 @@ def legacy_inputs(config, figure_id: str) -> dict:
     if figure_id == "iclr-fig1":
         return {name: f"results/fits/{settings['target']}/{settings['family']}/{name}.json"
                 for name in ("kl_pq", "js", "kl_qp")}
-    if figure_id == "jspi-interpolation":
-        inputs = {}
-        for target in settings["targets"]:
-            base = f"results/jspi/{target}/{settings['family']}"
-            inputs[f"{target}_path"] = f"{base}/path.csv"
-            inputs[f"{target}_summary"] = f"{base}/summary.json"
-            minimax = [run for run in runs.grid_runs(config, target, "gaussian") if run.update_rule == "minimax"]
-            if minimax:
-                inputs[f"{target}_gan"] = runs.evaluation_table("grid", target, "gaussian")
-        return inputs
-    if figure_id == "jspi-convention":
-        return {"eval": runs.evaluation_table("grid", settings["target"], "gaussian"),
-                "summary": f"results/jspi/{settings['target']}/isotropic/summary.json"}
-    if figure_id == "gan-grid":
-        return {f"eval_{t}_{g}": runs.evaluation_table(s, t, g) for s, t, g in runs.evaluation_groups(config)
-                if s == "grid"}
     if figure_id == "wgan-critic":
         return {objective: f"results/wgan_critic/{objective}.npz" for objective in ("gan", "wgan_gp")}
     if figure_id == "objectives-zoo":

@@ -30,9 +30,8 @@ SCHEMA_PATH = Path(__file__).resolve().parent / "config.schema.yaml"  # ships wi
 # Figure keys whose values name entries of `targets` (a string or a list of strings).
 TARGET_REF_KEYS = ("target", "targets", "mixture_target", "heatmap_target")
 # GAN figures: (key naming the target, key naming the generator) of their settings.
-GAN_FIGURES = {"gan-grid": ("heatmap_target", "heatmap_generator"), "kl-rule-theory": ("target", "generator"),
-               "density-ratio": ("target", "generator"), "swissroll-kl": ("target", "generator"),
-               "jspi-convention": ("target", "generator")}
+GAN_FIGURES = {"kl-rule-theory": ("target", "generator"),
+               "density-ratio": ("target", "generator"), "swissroll-kl": ("target", "generator")}
 
 
 def load_schema(path: str | Path | None = None) -> dict:
@@ -141,13 +140,6 @@ def _check_figures(figures: dict, targets: dict, gan: dict | None = None) -> Non
             for path, ref in refs:
                 if ref not in targets:
                     raise ConfigError(path, f"undefined target {ref!r}", f"targets defined in `targets`: {names}")
-    if "jspi-limits" in figures:
-        ref = figures["jspi-limits"]["mixture_target"]
-        if target_dim(targets[ref]) != 1:
-            ok = [n for n, t in targets.items() if target_dim(t) == 1]
-            raise ConfigError("figures.jspi-limits.mixture_target",
-                              f"target {ref!r} is {target_dim(targets[ref])}-D",
-                              "a 1-D target: " + (", ".join(ok) or "none defined"))
     if "kl-fit-gaussian2d" in figures:
         f = figures["kl-fit-gaussian2d"]
         t = targets[f["target"]]
@@ -184,7 +176,7 @@ def _check_trained(fig: str, f: dict, target_key: str, generator_key: str, gan: 
         raise ConfigError(f"figures.{fig}.{generator_key}",
                           f"generator {kind!r} is not trained on {ref!r} in any `gan.grid` entry",
                           f"generators trained on {ref!r}: " + ", ".join(dict.fromkeys(kinds)))
-    if fig in ("kl-rule-theory", "density-ratio", "jspi-convention") and target_dim(targets[ref]) != 1:
+    if fig in ("kl-rule-theory", "density-ratio") and target_dim(targets[ref]) != 1:
         raise ConfigError(f"figures.{fig}.{target_key}", f"target {ref!r} is {target_dim(targets[ref])}-D",
                           "a 1-D target trained in `gan.grid`")
     entries = [e for e in entries if kind in e["generators"]]
