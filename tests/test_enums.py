@@ -8,6 +8,8 @@ order is compared too, since it is the order the error messages list.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from gandiv.exact.densities import TargetKind
@@ -18,8 +20,8 @@ from gandiv.update_rules import LOGIT_RULES, UpdateRule
 
 
 def _generator_kinds(*names):
-    """Members of GeneratorKind (gandiv.gan.networks imports Keras, hence lazily)."""
-    from gandiv.gan.networks import GeneratorKind
+    """Members of GeneratorKind."""
+    from gandiv.gan.kinds import GeneratorKind
 
     return [GeneratorKind(name) for name in names] if names else list(GeneratorKind)
 
@@ -55,23 +57,30 @@ SCHEMA_ENUMS = {
     "$defs/gan_rule": lambda: list(UpdateRule),
     "$defs/gan_grid_rule": lambda: list(LOGIT_RULES),
     # Figures comparing trained parameters with theory need a generator with explicit parameters.
-    "$defs/figure_kl-rule-theory/properties/generator": lambda: _generator_kinds("gaussian"),
-    "$defs/figure_density-ratio/properties/generator": lambda: _generator_kinds("gaussian"),
-    "$defs/figure_jspi-convention/properties/generator": lambda: _generator_kinds("gaussian"),
-    "$defs/figure_objectives-zoo/properties/device": lambda: list(Device),
+    "figures/kl-rule-theory/properties/generator": lambda: _generator_kinds("gaussian"),
+    "figures/density-ratio/properties/generator": lambda: _generator_kinds("gaussian"),
+    "figures/jspi-convention/properties/generator": lambda: _generator_kinds("gaussian"),
+    "figures/objectives-zoo/properties/device": lambda: list(Device),
     # Density runs need a generator with an exact density: every kind but the mlp.
-    "$defs/figure_objectives-zoo/properties/density_runs/properties/generator":
+    "figures/objectives-zoo/properties/density_runs/properties/generator":
         lambda: [k for k in _generator_kinds() if k.value != "mlp"],
     "$defs/zoo_objective/properties/optimizer": _optimizer_kinds,
     "$defs/ss_training/properties/annealed/items": _annealed_schedules,
 }
 
 
+def _canonical(path: str) -> str:
+    """A figure's settings are named `figures/<id>/...`, wherever the schema keeps them (its module's SETTINGS
+    under properties/figures/properties/<id>, or a $defs/figure_<id> entry)."""
+    path = re.sub(r"^properties/figures/properties/([a-z0-9-]+)/", r"figures/\1/", path)
+    return re.sub(r"^\$defs/figure_([a-z0-9-]+)/", r"figures/\1/", path)
+
+
 def _schema_enums(node, trail=()):
     """Yield (schema path, enum list) for every `enum` anywhere in the schema."""
     if isinstance(node, dict):
         if "enum" in node:
-            yield "/".join(trail), node["enum"]
+            yield _canonical("/".join(trail)), node["enum"]
         for key, sub in node.items():
             yield from _schema_enums(sub, (*trail, key))
     elif isinstance(node, list):

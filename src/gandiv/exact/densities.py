@@ -207,6 +207,15 @@ class TargetKind(str, Enum):
     GRID_OF_GAUSSIANS = "grid_of_gaussians"  # `grid_of_gaussians`
 
 
+def target_dim(target: dict) -> int:
+    """Dimension d of a (validated) target's config entry, without building its density."""
+    if target["kind"] == TargetKind.GAUSSIAN_MIXTURE:
+        return len(target["means"][0])
+    if target["kind"] == TargetKind.GAUSSIAN:
+        return len(target["mean"])
+    return 2  # theis2016_mixture, swiss_roll, ring_of_gaussians, grid_of_gaussians
+
+
 def target_from_config(spec: dict) -> GaussianMixture:
     """Build a target P from its config entry; an unknown kind or parameters outside their domain raise ValueError."""
     kind = spec["kind"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gandiv.pipeline.config import ConfigError, target_dim
+from gandiv.config_error import ConfigError
+from gandiv.exact.densities import target_dim
 
 
 def check_trained(figure_id: str, settings: Mapping, config: Mapping, target_key: str, generator_key: str,

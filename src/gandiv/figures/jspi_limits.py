@@ -15,7 +15,8 @@ from gandiv.exact import divergences as dv
 from gandiv.exact.densities import gaussian
 from gandiv.figures.recipe import Computed, Context, Needs, verdict
 from gandiv.figures.style import NATS, figure
-from gandiv.pipeline.config import ConfigError, target_dim
+from gandiv.config_error import ConfigError
+from gandiv.exact.densities import target_dim
 
 ID = "jspi-limits"
 

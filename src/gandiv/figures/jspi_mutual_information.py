@@ -49,14 +49,15 @@ properties:
       additionalProperties: false
       required: [p, q]
       properties:
-        p: {$ref: "#/$defs/target_name"}
+        p: {$ref: "#/$defs/target_name", description: "P: a target of `targets`."}
         q:
+          description: Q, a Gaussian of P's dimension.
           type: object
           additionalProperties: false
           required: [mean, covariance]
           properties:
-            mean: {$ref: "#/$defs/vector"}
-            covariance: {$ref: "#/$defs/matrix"}
+            mean: {$ref: "#/$defs/vector", description: Q's mean (d numbers).}
+            covariance: {$ref: "#/$defs/matrix", description: "Q's covariance (d x d, symmetric positive definite)."}
   pi_values:
     description: Priors of the coin on P.
     type: array

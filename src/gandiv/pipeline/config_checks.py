@@ -12,7 +12,7 @@ import math
 from contextlib import contextmanager
 
 from gandiv.exact import domain
-from gandiv.exact.densities import TargetKind
+from gandiv.exact.densities import TargetKind, target_dim
 from gandiv.pipeline.config_errors import ConfigError, join_key
 
 
@@ -26,15 +26,6 @@ def check_finite(node, path: str) -> None:
             check_finite(val, f"{path}[{i}]")
     elif isinstance(node, float) and not math.isfinite(node):
         raise ConfigError(path, f"{node} is not finite", "finite numbers")
-
-
-def target_dim(target: dict) -> int:
-    """Dimension d of a (validated) target."""
-    if target["kind"] == TargetKind.GAUSSIAN_MIXTURE:
-        return len(target["means"][0])
-    if target["kind"] == TargetKind.GAUSSIAN:
-        return len(target["mean"])
-    return 2  # theis2016_mixture, swiss_roll, ring_of_gaussians, grid_of_gaussians
 
 
 @contextmanager
