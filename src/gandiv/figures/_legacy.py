@@ -23,24 +23,12 @@ class FigureResult:
 def builders() -> dict:
     """Figure id -> builder function, for every figure the pipeline can build."""
     from gandiv.figures import critic_figures
-    from gandiv.figures import discrete_figures
-    from gandiv.figures import exact_fits
-    from gandiv.figures import gan_theory_figures
     from gandiv.figures import gan_theory_practice
-    from gandiv.figures import ml_from_samples
     from gandiv.figures import ss_figures
     from gandiv.figures import swissroll_figures
     from gandiv.figures import zoo_figures
 
     return {
-        "iclr-fig1": exact_fits.iclr_fig1,
-        "gan-optimal-value": gan_theory_figures.gan_optimal_value,
-        "update-rules": gan_theory_figures.update_rules,
-        "w-vs-kl": discrete_figures.w_vs_kl,
-        "tv-trials": discrete_figures.tv_trials,
-        "cramer-bernoulli": discrete_figures.cramer_bernoulli,
-        "kl-vs-rkl-multimodal": exact_fits.kl_vs_rkl_multimodal,
-        "kl-fit-gaussian2d": ml_from_samples.kl_fit_gaussian2d,
         "swissroll-kl": swissroll_figures.swissroll_kl,
         "density-ratio": gan_theory_practice.density_ratio,
         "kl-rule-theory": gan_theory_practice.kl_rule_theory,
@@ -54,14 +42,6 @@ QUADRATURE_KEYS = ("exact.quadrature_points_per_sd", "exact.quadrature_halfwidth
 
 
 CONFIG_NEEDS = {
-    "iclr-fig1": ConfigNeeds(None, ("seed", "exact.n_starts", *QUADRATURE_KEYS), ("target",)),
-    "gan-optimal-value": ConfigNeeds(None, (), ("target",)),
-    "update-rules": ConfigNeeds(),
-    "w-vs-kl": ConfigNeeds(),
-    "tv-trials": ConfigNeeds(),
-    "cramer-bernoulli": ConfigNeeds(None, ("seed",)),
-    "kl-vs-rkl-multimodal": ConfigNeeds(None, ("seed", "exact.max_iter", *QUADRATURE_KEYS), ("target",)),
-    "kl-fit-gaussian2d": ConfigNeeds(None, ("seed",), ("target",)),
     "swissroll-kl": ConfigNeeds(None, ("seed", "gan.evaluation.knn_k"), ("target",)),
     "density-ratio": ConfigNeeds(("target", "generator"), (), ("target",)),
     "kl-rule-theory": ConfigNeeds(None, ("seed", *QUADRATURE_KEYS), ("target",)),
@@ -78,9 +58,6 @@ ANIMATION_NEEDS = {"swissroll-kl": ConfigNeeds(None, ("seed",), ("target",))}  #
 def legacy_inputs(config, figure_id: str) -> dict:
     """Intermediate results a legacy figure job reads, by name."""
     settings = config["figures"][figure_id]
-    if figure_id == "iclr-fig1":
-        return {name: f"results/fits/{settings['target']}/{settings['family']}/{name}.json"
-                for name in ("kl_pq", "js", "kl_qp")}
     if figure_id == "wgan-critic":
         return {objective: f"results/wgan_critic/{objective}.npz" for objective in ("gan", "wgan_gp")}
     if figure_id == "objectives-zoo":

@@ -16,7 +16,6 @@ import jsonschema
 import yaml
 
 from gandiv.exact import domain
-from gandiv.exact.densities import TargetKind
 from gandiv.exact.pi_path import pi_grid
 from gandiv.pipeline.config_checks import (check_exact, check_finite, check_gan, check_knn, check_targets,
                                            check_whole_calls, domain_errors, target_dim)
@@ -140,18 +139,6 @@ def _check_figures(figures: dict, targets: dict, gan: dict | None = None) -> Non
             for path, ref in refs:
                 if ref not in targets:
                     raise ConfigError(path, f"undefined target {ref!r}", f"targets defined in `targets`: {names}")
-    if "kl-fit-gaussian2d" in figures:
-        f = figures["kl-fit-gaussian2d"]
-        t = targets[f["target"]]
-        if t["kind"] != TargetKind.GAUSSIAN or target_dim(t) != 2:
-            ok = [n for n, u in targets.items() if u["kind"] == TargetKind.GAUSSIAN and target_dim(u) == 2]
-            raise ConfigError("figures.kl-fit-gaussian2d.target",
-                              f"target {f['target']!r} is a {target_dim(t)}-D {t['kind']}",
-                              "a 2-D target of kind gaussian: " + (", ".join(ok) or "none defined"))
-        if f["batch_size"] > f["n_samples"]:
-            raise ConfigError("figures.kl-fit-gaussian2d.batch_size",
-                              f"{f['batch_size']} exceeds n_samples={f['n_samples']}",
-                              f"integer in [1, {f['n_samples']}]")
     if "wgan-critic" in figures:
         check_whole_calls("figures.wgan-critic", figures["wgan-critic"])
     if "ss-inconsistency" in figures:
