@@ -26,10 +26,8 @@ def builders() -> dict:
     from gandiv.figures import discrete_figures
     from gandiv.figures import exact_fits
     from gandiv.figures import gan_theory_figures
-    from gandiv.figures import gan_theory_practice
     from gandiv.figures import ml_from_samples
     from gandiv.figures import ss_figures
-    from gandiv.figures import swissroll_figures
     from gandiv.figures import zoo_figures
 
     return {
@@ -41,9 +39,6 @@ def builders() -> dict:
         "cramer-bernoulli": discrete_figures.cramer_bernoulli,
         "kl-vs-rkl-multimodal": exact_fits.kl_vs_rkl_multimodal,
         "kl-fit-gaussian2d": ml_from_samples.kl_fit_gaussian2d,
-        "swissroll-kl": swissroll_figures.swissroll_kl,
-        "density-ratio": gan_theory_practice.density_ratio,
-        "kl-rule-theory": gan_theory_practice.kl_rule_theory,
         "ss-inconsistency": ss_figures.ss_inconsistency,
         "wgan-critic": critic_figures.wgan_critic,
         "objectives-zoo": zoo_figures.objectives_zoo,
@@ -62,15 +57,12 @@ CONFIG_NEEDS = {
     "cramer-bernoulli": ConfigNeeds(None, ("seed",)),
     "kl-vs-rkl-multimodal": ConfigNeeds(None, ("seed", "exact.max_iter", *QUADRATURE_KEYS), ("target",)),
     "kl-fit-gaussian2d": ConfigNeeds(None, ("seed",), ("target",)),
-    "swissroll-kl": ConfigNeeds(None, ("seed", "gan.evaluation.knn_k"), ("target",)),
-    "density-ratio": ConfigNeeds(("target", "generator"), (), ("target",)),
-    "kl-rule-theory": ConfigNeeds(None, ("seed", *QUADRATURE_KEYS), ("target",)),
     "ss-inconsistency": ConfigNeeds(("joints", "n_epsilon"), ("seed",)),
     "wgan-critic": ConfigNeeds(("p", "q")),
     "objectives-zoo": ConfigNeeds(("targets", "density_runs.targets"), (), ("targets",)),
 }
 
-ANIMATION_NEEDS = {"swissroll-kl": ConfigNeeds(None, ("seed",), ("target",))}  # the GIF of a figure, if it has one
+ANIMATION_NEEDS = {}  # the GIF of a figure, if it has one
 
 
 
@@ -100,15 +92,4 @@ def legacy_inputs(config, figure_id: str) -> dict:
         schedules = [f"epsilon{number_token(eps)}" for eps in training["epsilons"]] + list(training["annealed"])
         return {f"run_{k}": f"results/scheduled_sampling/{j}/{s}/seed{int_token(seed)}/tables.json"
                 for k, (j, s, seed) in enumerate(itertools.product(training["joints"], schedules, training["seeds"]))}
-    if figure_id in ("kl-rule-theory", "density-ratio", "swissroll-kl"):
-        target, generator = settings["target"], settings["generator"]
-        inputs = {"eval": runs.evaluation_table("grid", target, generator)}
-        if figure_id == "density-ratio":
-            for k, run in enumerate(runs.grid_runs(config, target, generator)):
-                inputs[f"snapshots_{k}"] = run.file("snapshots.npz")
-                inputs[f"status_{k}"] = run.file("status.json")
-        if figure_id == "swissroll-kl":
-            run = runs.GanRun("grid", target, generator, settings["rule"], "plain", settings["pi"], settings["seed"])
-            inputs |= {"snapshots": run.file("snapshots.npz"), "status": run.file("status.json")}
-        return inputs
     return {}
