@@ -1,6 +1,6 @@
-"""The density-ratio and kl-rule-theory builders on synthetic runs whose answers are known.
+"""The density-ratio and kl-rule-theory figures (compute, judge) on synthetic runs whose answers are known.
 
-The fake runs are written to tmp_path in the pipeline's formats: the eval CSV (one block of rows
+The fake runs are written to tmp_path in the pipeline's formats: the evaluation table (one block of rows
 per run), snapshots .npz (probe_points, probe_logits, steps, samples) and status JSON.
 """
 
@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 
 from gandiv.exact.densities import gaussian, target_from_config
-from gandiv.figures import Context
-from gandiv.figures.gan_theory_practice import density_ratio, kl_rule_theory
+from gandiv.figures import Context, density_ratio, kl_rule_theory
 from gandiv.exact.families import Family, GaussianFamily
 from gandiv.update_rules import UpdateRule, optimal_logit
 from gandiv.figures.style import check_tidy
 from gandiv.update_rules.stationary import stationary_points
+from gandiv.figures.stationary_cells import N_STARTS
 
 SPEC = {"kind": "gaussian_mixture", "weights": [0.7, 0.3], "means": [[-2.0], [2.0]],
         "covariances": [[[0.36]], [[0.25]]]}
@@ -24,18 +24,17 @@ CONFIG = {"targets": {"bimodal_1d": SPEC}, "seed": 0,
           "exact": {"quadrature_points_per_sd": 4, "quadrature_halfwidth_sd": 9}}
 SETTINGS = {"target": "bimodal_1d", "generator": "gaussian"}
 TARGET = target_from_config(SPEC)
-N_STARTS = 8
 
 
 def _eval_rows(rule, pi, seed, mean, var, diverged=False):
     ident = {"target": "bimodal_1d", "generator": "gaussian", "rule": rule, "pi": pi, "seed": seed,
              "diverged": diverged}
-    rows = [ident | {"quantity": q, "method": m, "value": 0.1, "exact": 0.1, "error": 0.0}
+    rows = [ident | {"quantity": q, "method": m, "value": 0.1, "exact": 0.1, "error": 0.0, "exact_error": 0.0,
+                     "note": ""}
             for q in ("kl_pq", "kl_qp", "js", "js_pi") for m in ("exact", "discriminator", "knn")]
-    rows += [ident | {"quantity": "generator_mean_0", "method": "parameters", "value": mean, "exact": np.nan,
-                      "error": np.nan},
-             ident | {"quantity": "generator_cov_00", "method": "parameters", "value": var, "exact": np.nan,
-                      "error": np.nan}]
+    blank = {"exact": np.nan, "error": np.nan, "exact_error": np.nan, "note": ""}
+    rows += [ident | {"quantity": "generator_mean_0", "method": "parameters", "value": mean} | blank,
+             ident | {"quantity": "generator_cov_00", "method": "parameters", "value": var} | blank]
     return rows
 
 
@@ -53,7 +52,7 @@ def _probe_points():
 def _density_ratio_inputs(tmp_path, bias):
     """Runs whose final logit is the exact log ratio for their Q, plus `bias` and noise of sd 0.03."""
     rng = np.random.default_rng(1)
-    rows, inputs, k = [], {}, 0
+    rows, inputs, k = [], {"statuses": [], "snapshots": []}, 0
     for rule in ("minimax", "kl"):
         for pi in (0.3, 0.7):
             for seed in (0, 1):
@@ -69,10 +68,20 @@ def _density_ratio_inputs(tmp_path, bias):
                          samples=rng.normal(size=(2, 64, 1)).astype("float32"), noise=rng.normal(size=(64, 1)))
                 status.write_text(json.dumps({"target": "bimodal_1d", "generator": "gaussian", "rule": rule,
                                               "pi": pi, "seed": seed, "diverged": False}))
-                inputs[f"snapshots_{k}"], inputs[f"status_{k}"] = str(snap), str(status)
+                inputs["snapshots"].append(str(snap))
+                inputs["statuses"].append(str(status))
                 k += 1
-    inputs["eval"] = _write_eval(tmp_path, rows)
+    inputs["evaluation"] = _write_eval(tmp_path, rows)
     return Context(config=CONFIG, settings=SETTINGS, inputs=inputs)
+
+
+class Result:
+    """A figure module's compute, draw and judge on one context: its table and verdict."""
+
+    def __init__(self, module, ctx):
+        computed = module.compute(ctx)
+        module.draw(computed, ctx)
+        self.data, self.verdict = computed.table, module.judge(computed, ctx)
 
 
 def _check_result(result, figure_id):
@@ -85,7 +94,7 @@ def _check_result(result, figure_id):
 
 
 def test_density_ratio_reproduced_when_logit_is_the_log_ratio(tmp_path):
-    result = density_ratio(_density_ratio_inputs(tmp_path, bias=0.0))
+    result = Result(density_ratio, _density_ratio_inputs(tmp_path, bias=0.0))
     _check_result(result, "density-ratio")
     assert result.verdict["verdict"] == "reproduced", result.verdict["summary"]
     rmse = result.data[result.data.quantity.str.startswith("M-weighted RMSE")]
@@ -96,7 +105,7 @@ def test_density_ratio_reproduced_when_logit_is_the_log_ratio(tmp_path):
 
 
 def test_density_ratio_not_reproduced_when_logit_is_biased(tmp_path):
-    result = density_ratio(_density_ratio_inputs(tmp_path, bias=1.0))
+    result = Result(density_ratio, _density_ratio_inputs(tmp_path, bias=1.0))
     _check_result(result, "density-ratio")
     assert result.verdict["verdict"] == "not reproduced", result.verdict["summary"]
     rmse = result.data[result.data.quantity.str.startswith("M-weighted RMSE")]
@@ -122,8 +131,7 @@ def _kl_rule_context(tmp_path, place):
             m, s = mean + rng.normal(0, 0.01), sd + rng.normal(0, 0.01)
             rows += _eval_rows(rule, pi, seed, m, s**2)
     rows += _eval_rows("kl", 0.5, 3, 40.0, 1e4, diverged=True)  # a diverged run is left out
-    return Context(config=CONFIG, settings=SETTINGS | {"n_starts": N_STARTS},
-                   inputs={"eval": _write_eval(tmp_path, rows)})
+    return Context(config=CONFIG, settings=SETTINGS, inputs={"evaluation": _write_eval(tmp_path, rows)})
 
 
 def _at_point(index):
@@ -135,7 +143,7 @@ def _at_point(index):
 
 
 def test_kl_rule_theory_reproduced_at_the_global_stable_points(tmp_path):
-    result = kl_rule_theory(_kl_rule_context(tmp_path, _at_point(0)))
+    result = Result(kl_rule_theory, _kl_rule_context(tmp_path, _at_point(0)))
     _check_result(result, "kl-rule-theory")
     assert result.verdict["verdict"] == "reproduced", result.verdict["summary"]
     comparison = result.data[result.data.source == "comparison"]
@@ -154,7 +162,7 @@ def test_kl_rule_theory_reproduced_at_the_global_stable_points(tmp_path):
 def test_kl_rule_theory_reports_a_local_stable_point(tmp_path):
     # The KL rule's second stable point is Q on P's minor mode (x = 2): a local minimum of KL[Q||P].
     # GANs stuck there sit at a stationary point but not at the claimed divergence's minimiser: partly.
-    result = kl_rule_theory(_kl_rule_context(tmp_path, _at_point(1)))
+    result = Result(kl_rule_theory, _kl_rule_context(tmp_path, _at_point(1)))
     assert result.verdict["verdict"] == "partly", result.verdict["summary"]
     numbers = {n["name"]: n["value"] for n in result.verdict["numbers"]}
     for rule in ("minimax", "nonsaturating", "kl"):
@@ -164,7 +172,7 @@ def test_kl_rule_theory_reports_a_local_stable_point(tmp_path):
 
 
 def test_kl_rule_theory_not_reproduced_far_from_the_theory(tmp_path):
-    result = kl_rule_theory(_kl_rule_context(tmp_path, lambda rule, pi: (0.3, 3.0)))
+    result = Result(kl_rule_theory, _kl_rule_context(tmp_path, lambda rule, pi: (0.3, 3.0)))
     _check_result(result, "kl-rule-theory")
     assert result.verdict["verdict"] == "not reproduced", result.verdict["summary"]
     distances = result.data[result.data.quantity == "distance to nearest stable point"].value
@@ -173,18 +181,63 @@ def test_kl_rule_theory_not_reproduced_far_from_the_theory(tmp_path):
 
 
 def test_kl_rule_theory_not_reproduced_when_the_theory_check_fails(tmp_path, monkeypatch):
-    import gandiv.figures.gan_theory_practice as module
-
-    real = module._claimed_minimiser
-    monkeypatch.setattr(module, "_claimed_minimiser", lambda *args: real(*args) + np.array([1e-3, 0.0]))
-    result = kl_rule_theory(_kl_rule_context(tmp_path, _at_point(0)))
+    real = kl_rule_theory.claimed_minimiser
+    monkeypatch.setattr(kl_rule_theory, "claimed_minimiser", lambda *args: real(*args) + np.array([1e-3, 0.0]))
+    result = Result(kl_rule_theory, _kl_rule_context(tmp_path, _at_point(0)))
     assert result.verdict["verdict"] == "not reproduced", result.verdict["summary"]
     assert "Theory check (FAILS" in result.verdict["summary"]
 
 
-@pytest.mark.parametrize("builder", [density_ratio, kl_rule_theory])
-def test_builders_refuse_a_non_gaussian_generator(tmp_path, builder):
+@pytest.mark.parametrize("module", [density_ratio, kl_rule_theory])
+def test_figures_refuse_a_non_gaussian_generator(tmp_path, module):
     ctx = Context(config=CONFIG, settings=SETTINGS | {"generator": "flow"},
-                  inputs={"eval": _write_eval(tmp_path, _eval_rows("kl", 0.5, 0, 0.0, 1.0))})
+                  inputs={"evaluation": _write_eval(tmp_path, _eval_rows("kl", 0.5, 0, 0.0, 1.0))})
     with pytest.raises(ValueError, match="Gaussian generator"):
-        builder(ctx)
+        module.compute(ctx)
+
+
+
+def _validate_with(figure_id, settings, drop_gan=False):
+    """Validate config/config.yaml with only this figure (so no other figure's rule speaks first), optionally
+    without its `gan` section."""
+    from pathlib import Path
+
+    import yaml
+
+    from gandiv.pipeline.config import load_schema, validate_config
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml").read_text())
+    config["figures"] = {figure_id: settings}
+    if drop_gan:
+        del config["gan"]
+    return validate_config(config, load_schema())
+
+
+@pytest.mark.parametrize("figure_id", ["density-ratio", "kl-rule-theory"])
+@pytest.mark.parametrize("target, drop_gan, key, messages", [
+    ("swiss_roll", False, ".generator", ["generator 'gaussian' is not trained on 'swiss_roll'", "flow, mlp"]),
+    ("trimodal_2d", False, ".target", ["'trimodal_2d' is in no `gan.grid` entry",
+                                       "bimodal_1d, iclr_mog10, swiss_roll"]),
+    ("bimodal_1d", True, "", ["needs a `gan` section"]),
+])
+def test_config_check_names_the_key(figure_id, target, drop_gan, key, messages):
+    from gandiv.pipeline.config import ConfigError
+
+    _validate_with(figure_id, {"target": "bimodal_1d"})  # the shipped setting passes
+    with pytest.raises(ConfigError) as info:
+        _validate_with(figure_id, {"target": target}, drop_gan)
+    assert info.value.path == f"figures.{figure_id}{key}"
+    for message in messages:
+        assert message in str(info.value)
+
+
+def test_config_check_wants_a_one_d_target(monkeypatch):
+    # Every target trained with the gaussian generator in config.yaml is 1-D, so bimodal_1d is made 2-D.
+    from gandiv.pipeline.config import ConfigError
+
+    import gandiv.figures.grid_checks as grid_checks
+
+    monkeypatch.setattr(grid_checks, "target_dim", lambda target: 2)
+    with pytest.raises(ConfigError, match="'bimodal_1d' is 2-D.*a 1-D target trained in `gan.grid`") as info:
+        _validate_with("density-ratio", {"target": "bimodal_1d"})
+    assert info.value.path == "figures.density-ratio.target"

@@ -9,8 +9,8 @@ from PIL import Image
 from scipy.special import expit, softmax
 
 from gandiv.exact.densities import swiss_roll
-from gandiv.figures import Context
-from gandiv.figures.swissroll_figures import descent_field, probe_grid, swissroll_animation, swissroll_kl
+from gandiv.figures import Context, swissroll_kl
+from gandiv.figures.snapshot_field import descent_field, probe_grid
 from gandiv.figures.style import TIDY_COLUMNS, check_tidy
 
 SPEC = {"kind": "swiss_roll", "n_components": 48, "turns": 1.5, "radius": [1.0, 5.0], "sd": 0.25}
@@ -56,7 +56,7 @@ def make_ctx(tmp_path, weights, generator="mlp", rule="kl", diverged=False):
     rows = []
     for run_rule, kl in ((rule, 0.3), ("minimax", 9.9)):  # another run of the group must not be picked up
         base_row = {"target": "swiss_roll", "generator": generator, "rule": run_rule, "pi": 0.5, "seed": 0,
-                    "diverged": False}
+                    "diverged": False, "exact_error": np.nan, "note": ""}
         rows.append(base_row | {"quantity": "kl_qp", "method": "knn", "value": kl, "exact": np.nan, "error": np.nan})
         rows.append(base_row | {"quantity": "kl_pq", "method": "knn", "value": 2.0, "exact": np.nan, "error": np.nan})
         if generator == "flow":
@@ -66,7 +66,16 @@ def make_ctx(tmp_path, weights, generator="mlp", rule="kl", diverged=False):
     return Context(config={"targets": {"swiss_roll": SPEC}, "seed": 0, "gan": {"evaluation": {"knn_k": 5}}},
                    settings={"target": "swiss_roll", "generator": generator, "rule": rule, "pi": 0.5, "seed": 0},
                    inputs={"snapshots": str(tmp_path / "snapshots.npz"), "status": str(tmp_path / "status.json"),
-                           "eval": str(tmp_path / "eval.csv")})
+                           "evaluation": str(tmp_path / "eval.csv")})
+
+
+class Result:
+    """The figure's compute, draw and judge on one context: its table and verdict."""
+
+    def __init__(self, ctx):
+        computed = swissroll_kl.compute(ctx)
+        swissroll_kl.draw(computed, ctx)
+        self.data, self.verdict = computed.table, swissroll_kl.judge(computed, ctx)
 
 
 def numbers(result):
@@ -79,7 +88,7 @@ def per_step(data, quantity):
 
 
 def test_samples_moving_onto_the_roll_are_reproduced_with_a_tidy_table(tmp_path):
-    result = swissroll_kl(make_ctx(tmp_path, np.linspace(0, 1, 5)))
+    result = Result(make_ctx(tmp_path, np.linspace(0, 1, 5)))
     data = result.data
     check_tidy(data)
     assert tuple(data.columns[-3:]) == TIDY_COLUMNS
@@ -98,7 +107,7 @@ def test_samples_moving_onto_the_roll_are_reproduced_with_a_tidy_table(tmp_path)
 
 
 def test_samples_that_do_not_move_are_not_reproduced(tmp_path):
-    result = swissroll_kl(make_ctx(tmp_path, np.zeros(5), generator="flow"))
+    result = Result(make_ctx(tmp_path, np.zeros(5), generator="flow"))
     assert result.verdict["verdict"] == "not reproduced"
     got = numbers(result)
     assert got["gain in mean log P"] == 0.0
@@ -106,21 +115,21 @@ def test_samples_that_do_not_move_are_not_reproduced(tmp_path):
 
 
 def test_samples_that_move_only_halfway_are_partly_reproduced(tmp_path):
-    result = swissroll_kl(make_ctx(tmp_path, np.linspace(0, 0.5, 5)))
+    result = Result(make_ctx(tmp_path, np.linspace(0, 0.5, 5)))
     got = numbers(result)
     assert got["gain in mean log P"] > 0 and got["share in P's 95% region, last snapshot"] < 0.8
     assert result.verdict["verdict"] == "partly"
 
 
 def test_a_diverged_run_is_at_most_partly_reproduced(tmp_path):
-    result = swissroll_kl(make_ctx(tmp_path, np.linspace(0, 1, 5), diverged=True))
+    result = Result(make_ctx(tmp_path, np.linspace(0, 1, 5), diverged=True))
     assert result.verdict["verdict"] == "partly"
 
 
 def test_status_of_another_run_is_refused(tmp_path):
     ctx = make_ctx(tmp_path, np.linspace(0, 1, 5), rule="minimax")
     with pytest.raises(ValueError, match="rule"):
-        swissroll_kl(Context(ctx.config, ctx.settings | {"rule": "kl"}, ctx.inputs))
+        swissroll_kl.compute(Context(ctx.config, ctx.settings | {"rule": "kl"}, ctx.inputs))
 
 
 def test_finite_difference_field_matches_the_analytic_gradient():
@@ -173,9 +182,29 @@ def test_probe_grid_in_xy_order_is_refused():
 def test_animation_has_one_frame_per_snapshot_and_is_deterministic(tmp_path):
     ctx = make_ctx(tmp_path, np.linspace(0, 1, 5))
     first, second = tmp_path / "a" / "swissroll.gif", tmp_path / "b.gif"
-    swissroll_animation(ctx, str(first))
-    swissroll_animation(ctx, str(second))
+    swissroll_kl.ANIMATION.render(ctx, str(first))
+    swissroll_kl.ANIMATION.render(ctx, str(second))
     with Image.open(first) as gif:
         assert gif.n_frames == len(STEPS)
     assert first.read_bytes() == second.read_bytes()
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize("change, key, message", [
+    ({"seed": 7}, "seed", "7 is not trained for 'swiss_roll' with 'mlp'"),
+    ({"pi": 0.3}, "pi", "0.3 is not trained for 'swiss_roll' with 'mlp'"),
+    ({"generator": "gaussian"}, "generator", "generator 'gaussian' is not trained on 'swiss_roll'"),
+])
+def test_config_check_wants_a_trained_run(change, key, message):
+    from pathlib import Path
+
+    import yaml
+
+    from gandiv.pipeline.config import ConfigError, load_schema, validate_config
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml").read_text())
+    validate_config(config, load_schema())  # the shipped run is trained
+    config["figures"]["swissroll-kl"] |= change
+    with pytest.raises(ConfigError, match=message) as info:
+        validate_config(config, load_schema())
+    assert info.value.path == f"figures.swissroll-kl.{key}"

@@ -26,7 +26,7 @@ import pandas as pd
 
 __all__ = ["ResultFileError", "CorruptResultError", "MissingResultError", "atomic_path", "atomic_write",
            "write_text", "write_json", "write_csv", "write_npz", "save_weights", "read_text", "read_json",
-           "read_csv", "read_npz", "load_weights"]
+           "read_csv", "read_npz", "load_weights", "read_gan_run"]
 
 
 class ResultFileError(Exception):
@@ -260,3 +260,20 @@ def write_figure(fig, data: pd.DataFrame, verdict: dict, png: str, pdf: str, csv
     plt.close(fig)
     write_csv(csv, data, float_format="%.10g")
     write_json(verdict_json, verdict, default=float)
+
+
+# ----------------------------------------------------------------- a GAN run's files (named by gandiv.gan.runs)
+
+GAN_STATUS_KEYS = ("target", "generator", "rule", "pi", "seed", "diverged")  # in every run's status.json
+GAN_SNAPSHOT_ARRAYS = ("steps", "samples", "probe_points", "probe_logits")  # in every run's snapshots.npz
+
+
+def read_gan_run(status_path: str | os.PathLike, snapshots_path: str | os.PathLike) -> tuple[dict, dict]:
+    """One trained GAN run: its status record (what names it, whether it diverged) and its snapshot arrays.
+
+    Snapshots: steps (S,), fixed-z samples (S, n, d), probe_points (n_probe, d) and the discriminator's
+    probe_logits (S, n_probe), among others. Raises CorruptResultError if either file lacks one of
+    GAN_STATUS_KEYS / GAN_SNAPSHOT_ARRAYS, MissingResultError if one is missing.
+    """
+    return read_json(status_path, required=GAN_STATUS_KEYS), read_npz(snapshots_path, required=GAN_SNAPSHOT_ARRAYS)
+

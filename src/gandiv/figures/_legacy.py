@@ -23,15 +23,10 @@ class FigureResult:
 def builders() -> dict:
     """Figure id -> builder function, for every figure the pipeline can build."""
     from gandiv.figures import critic_figures
-    from gandiv.figures import gan_theory_practice
     from gandiv.figures import ss_figures
-    from gandiv.figures import swissroll_figures
     from gandiv.figures import zoo_figures
 
     return {
-        "swissroll-kl": swissroll_figures.swissroll_kl,
-        "density-ratio": gan_theory_practice.density_ratio,
-        "kl-rule-theory": gan_theory_practice.kl_rule_theory,
         "ss-inconsistency": ss_figures.ss_inconsistency,
         "wgan-critic": critic_figures.wgan_critic,
         "objectives-zoo": zoo_figures.objectives_zoo,
@@ -42,15 +37,12 @@ QUADRATURE_KEYS = ("exact.quadrature_points_per_sd", "exact.quadrature_halfwidth
 
 
 CONFIG_NEEDS = {
-    "swissroll-kl": ConfigNeeds(None, ("seed", "gan.evaluation.knn_k"), ("target",)),
-    "density-ratio": ConfigNeeds(("target", "generator"), (), ("target",)),
-    "kl-rule-theory": ConfigNeeds(None, ("seed", *QUADRATURE_KEYS), ("target",)),
     "ss-inconsistency": ConfigNeeds(("joints", "n_epsilon"), ("seed",)),
     "wgan-critic": ConfigNeeds(("p", "q")),
     "objectives-zoo": ConfigNeeds(("targets", "density_runs.targets"), (), ("targets",)),
 }
 
-ANIMATION_NEEDS = {"swissroll-kl": ConfigNeeds(None, ("seed",), ("target",))}  # the GIF of a figure, if it has one
+ANIMATION_NEEDS = {}  # the GIF of a figure, if it has one
 
 
 
@@ -77,15 +69,4 @@ def legacy_inputs(config, figure_id: str) -> dict:
         schedules = [f"epsilon{number_token(eps)}" for eps in training["epsilons"]] + list(training["annealed"])
         return {f"run_{k}": f"results/scheduled_sampling/{j}/{s}/seed{int_token(seed)}/tables.json"
                 for k, (j, s, seed) in enumerate(itertools.product(training["joints"], schedules, training["seeds"]))}
-    if figure_id in ("kl-rule-theory", "density-ratio", "swissroll-kl"):
-        target, generator = settings["target"], settings["generator"]
-        inputs = {"eval": runs.evaluation_table("grid", target, generator)}
-        if figure_id == "density-ratio":
-            for k, run in enumerate(runs.grid_runs(config, target, generator)):
-                inputs[f"snapshots_{k}"] = run.file("snapshots.npz")
-                inputs[f"status_{k}"] = run.file("status.json")
-        if figure_id == "swissroll-kl":
-            run = runs.GanRun("grid", target, generator, settings["rule"], "plain", settings["pi"], settings["seed"])
-            inputs |= {"snapshots": run.file("snapshots.npz"), "status": run.file("status.json")}
-        return inputs
     return {}

@@ -23,14 +23,11 @@ from gandiv.pipeline.config_errors import ConfigError, schema_error
 from gandiv.pipeline.wildcards import check_path_tokens, path_number_lists
 
 __all__ = ["SCHEMA_PATH", "ConfigError", "load_schema", "validate_config", "validate_in_place", "pi_grid",
-           "path_number_lists", "GAN_FIGURES", "TARGET_REF_KEYS"]
+           "path_number_lists", "TARGET_REF_KEYS"]
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "config.schema.yaml"  # ships with the package
 # Figure keys whose values name entries of `targets` (a string or a list of strings).
 TARGET_REF_KEYS = ("target", "targets", "mixture_target", "heatmap_target")
-# GAN figures: (key naming the target, key naming the generator) of their settings.
-GAN_FIGURES = {"kl-rule-theory": ("target", "generator"),
-               "density-ratio": ("target", "generator"), "swissroll-kl": ("target", "generator")}
 
 
 def load_schema(path: str | Path | None = None) -> dict:
@@ -105,7 +102,7 @@ def validate_config(config: dict, schema: dict) -> dict:
     check_exact(filled["exact"])
     if "gan" in filled:  # optional section, no default
         check_gan(filled["gan"], filled["targets"])
-    _check_figures(filled["figures"], filled["targets"], filled.get("gan"))
+    _check_figures(filled["figures"], filled["targets"])
     _check_figure_modules(filled)
     check_path_tokens(filled)
     return filled
@@ -124,12 +121,8 @@ def validate_in_place(config: dict, schema: dict) -> None:
 
 # ----------------------------------------------------------------- checks of single figures' settings
 
-def _check_figures(figures: dict, targets: dict, gan: dict | None = None) -> None:
+def _check_figures(figures: dict, targets: dict) -> None:
     """Figure target references exist and fit the figure (dimension, kind); other cross-key rules."""
-    for fig in GAN_FIGURES:
-        if fig in figures and gan is None:
-            raise ConfigError(f"figures.{fig}", "the figure needs a `gan` section, and the config has none",
-                              f"{fig} only together with a top-level `gan` section (or drop the figure)")
     names = ", ".join(targets)
     for fig, settings in figures.items():
         for key in TARGET_REF_KEYS:
@@ -145,33 +138,6 @@ def _check_figures(figures: dict, targets: dict, gan: dict | None = None) -> Non
         _check_scheduled_sampling(figures["ss-inconsistency"])
     if "objectives-zoo" in figures:
         _check_objectives_zoo(figures["objectives-zoo"], targets)
-    for fig, (target_key, generator_key) in GAN_FIGURES.items():
-        if fig in figures:
-            _check_trained(fig, figures[fig], target_key, generator_key, gan, targets)
-
-
-def _check_trained(fig: str, f: dict, target_key: str, generator_key: str, gan: dict, targets: dict) -> None:
-    """A GAN figure's target and generator (and, where named, rule, pi and seed) are trained in `gan.grid`."""
-    ref, kind = f[target_key], f[generator_key]
-    trained = [t for e in gan["grid"] for t in e["targets"]]
-    if ref not in trained:
-        raise ConfigError(f"figures.{fig}.{target_key}", f"target {ref!r} is in no `gan.grid` entry",
-                          "targets trained in `gan.grid`: " + ", ".join(dict.fromkeys(trained)))
-    entries = [e for e in gan["grid"] if ref in e["targets"]]
-    kinds = [g for e in entries for g in e["generators"]]
-    if kind not in kinds:
-        raise ConfigError(f"figures.{fig}.{generator_key}",
-                          f"generator {kind!r} is not trained on {ref!r} in any `gan.grid` entry",
-                          f"generators trained on {ref!r}: " + ", ".join(dict.fromkeys(kinds)))
-    if fig in ("kl-rule-theory", "density-ratio") and target_dim(targets[ref]) != 1:
-        raise ConfigError(f"figures.{fig}.{target_key}", f"target {ref!r} is {target_dim(targets[ref])}-D",
-                          "a 1-D target trained in `gan.grid`")
-    entries = [e for e in entries if kind in e["generators"]]
-    for key, field in (("rule", "rules"), ("pi", "pi"), ("seed", "seeds")):
-        if key in f and not any(f[key] in e[field] for e in entries):
-            options = ", ".join(str(v) for v in dict.fromkeys(v for e in entries for v in e[field]))
-            raise ConfigError(f"figures.{fig}.{key}", f"{f[key]!r} is not trained for {ref!r} with {kind!r}",
-                              f"values in `gan.grid` for that target and generator: {options}")
 
 
 def _check_objectives_zoo(f: dict, targets: dict) -> None:

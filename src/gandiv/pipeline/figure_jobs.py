@@ -38,13 +38,7 @@ def build_figure(config, figure_id: str, inputs: dict, outputs: dict) -> None:
 def build_animation(config, figure_id: str, inputs: dict, out_gif: str) -> None:
     """Render the animated companion of a figure (its module's ANIMATION), e.g. the Swiss-roll training as a GIF."""
     ctx = Context(config=config, settings=config["figures"][figure_id], inputs=inputs)
-    module = figure_module(figure_id)
-    if module is None:
-        from gandiv.figures.swissroll_figures import swissroll_animation
-
-        swissroll_animation(ctx, out_gif)
-    else:
-        module.ANIMATION.render(ctx, out_gif)
+    figure_module(figure_id).ANIMATION.render(ctx, out_gif)
     log.info("wrote %s", out_gif)
 
 
