@@ -10,10 +10,11 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from gandiv.exact import divergences as dv  # noqa: E402
-from gandiv import update_rules as gan_theory  # noqa: E402
+from gandiv import update_rules  # noqa: E402
 from gandiv.exact.densities import GaussianMixture, gaussian, ring_of_gaussians  # noqa: E402
-from gandiv.gan.model import MixtureSampler, PiMode, batch_sizes, discriminator_loss, generator_loss, gradient_penalty  # noqa: E402
-from gandiv.gan.evaluation import discriminator_estimates  # noqa: E402
+from gandiv.gan.model import MixtureSampler, PiMode, batch_sizes, gradient_penalty  # noqa: E402
+from gandiv.update_rules import unit  # noqa: E402
+from gandiv.update_rules.logit import logit_plug_ins as discriminator_estimates  # noqa: E402
 from gandiv.update_rules import UpdateRule  # noqa: E402
 from gandiv.seeding import run_streams  # noqa: E402
 from gandiv.gan.training import Recorder, build_model, train_gan  # noqa: E402
@@ -30,12 +31,12 @@ def streams(seed):
     return run_streams(seed, {"job": "test_gan"})
 
 
-@pytest.mark.parametrize("rule", gan_theory.LOGIT_RULES)
+@pytest.mark.parametrize("rule", update_rules.LOGIT_RULES)
 def test_keras_generator_losses_match_the_theory_module(rule):
     logits = np.random.default_rng(0).normal(0, 3, 1000)
-    keras_value = float(generator_loss(rule, keras.ops.convert_to_tensor(logits)))
+    keras_value = float(unit(rule).generator_loss(keras.ops.convert_to_tensor(logits)))
     # float32 vs float64 of a mean of O(1) terms: 1e-5 relative is float32 round-off.
-    assert keras_value == pytest.approx(gan_theory.generator_loss(rule, logits).mean(), rel=1e-5, abs=1e-5)
+    assert keras_value == pytest.approx(unit(rule).logit_loss(logits).mean(), rel=1e-5, abs=1e-5)
 
 
 @pytest.mark.parametrize("mode", list(PiMode))
@@ -54,7 +55,8 @@ def test_both_ways_of_carrying_pi_learn_the_same_optimal_discriminator(mode):
             real = generator.normal((n_real,))
             fake = 1.5 + generator.normal((n_fake,))
             with tf.GradientTape() as tape:
-                loss = discriminator_loss(weight * real + bias, weight * fake + bias, pi, mode)
+                loss = unit(UpdateRule.MINIMAX).discriminator_loss(weight * real + bias, weight * fake + bias, pi,
+                                                                  mode is PiMode.WEIGHTS)
             optimizer.apply(tape.gradient(loss, [weight, bias]), [weight, bias])
 
     train(tf.constant(3000))
@@ -109,7 +111,7 @@ def test_discriminator_plug_ins_recover_exact_divergences_at_the_optimal_logit()
     xp, xq = p.sample(400_000, rng), q.sample(400_000, rng)
 
     def logit(x):
-        return gan_theory.optimal_logit(p.log_prob(x), q.log_prob(x), pi)
+        return update_rules.optimal_logit(p.log_prob(x), q.log_prob(x), pi)
 
     estimates = discriminator_estimates(logit(xp), logit(xq), pi)
     # Monte Carlo with 4e5 samples: standard errors are ~2e-3 here; 1e-2 is five of them.
@@ -137,12 +139,12 @@ def test_zoo_generator_losses_match_their_closed_forms():
     out = np.random.default_rng(1).normal(0, 2, 1000)
     tensor = keras.ops.convert_to_tensor(out)
     # float32 means of O(1) terms: 1e-5 relative is round-off.
-    assert float(generator_loss(UpdateRule.LSGAN, tensor)) == pytest.approx(0.5 * np.mean(out**2), rel=1e-5)
+    assert float(unit(UpdateRule.LSGAN).generator_loss(tensor)) == pytest.approx(0.5 * np.mean(out**2), rel=1e-5)
     for rule in (UpdateRule.WGAN, UpdateRule.WGAN_GP):
-        assert float(generator_loss(rule, tensor)) == pytest.approx(-out.mean(), rel=1e-5, abs=1e-6)
+        assert float(unit(rule).generator_loss(tensor)) == pytest.approx(-out.mean(), rel=1e-5, abs=1e-6)
         # a critic has no prior: pi and the batch mode do not enter its loss
         for pi, mode in ((0.5, PiMode.WEIGHTS), (0.2, PiMode.BATCH)):
-            value = float(discriminator_loss(tensor[:500], tensor[500:], pi, mode, rule))
+            value = float(unit(rule).discriminator_loss(tensor[:500], tensor[500:], pi, mode is PiMode.WEIGHTS))
             assert value == pytest.approx(out[500:].mean() - out[:500].mean(), rel=1e-5, abs=1e-6)
 
 
@@ -163,7 +165,7 @@ def test_lsgan_discriminator_learns_twice_the_optimal_d_minus_one():
         for _ in tf.range(steps):
             real, fake = generator.normal((512,)), 1.5 + generator.normal((512,))
             with tf.GradientTape() as tape:
-                loss = discriminator_loss(score(real), score(fake), pi, PiMode.WEIGHTS, UpdateRule.LSGAN)
+                loss = unit(UpdateRule.LSGAN).discriminator_loss(score(real), score(fake), pi, True)
             optimizer.apply(tape.gradient(loss, [weight, bias]), [weight, bias])
 
     train(tf.constant(3000))
@@ -171,7 +173,7 @@ def test_lsgan_discriminator_learns_twice_the_optimal_d_minus_one():
     assert float(weight) == pytest.approx(-1.5, abs=0.1)
     assert float(bias) == pytest.approx(np.log(pi / (1 - pi)) + 1.125, abs=0.1)
     x = np.linspace(-2, 3, 11)
-    np.testing.assert_allclose(gan_theory.lsgan_logit(np.tanh((float(weight) * x + float(bias)) / 2)),
+    np.testing.assert_allclose(update_rules.lsgan_logit(np.tanh((float(weight) * x + float(bias)) / 2)),
                                float(weight) * x + float(bias), atol=1e-9)  # float64 round trip
 
 

@@ -22,6 +22,7 @@ from gandiv.figures.stationary_cells import (CLAIMED, DISTANCE_TOL, N_STARTS, SP
 from gandiv.figures.style import figure
 from gandiv.figures.trained_gaussians import gan_parameters, gaussian_target, rule_order
 from gandiv.gan import runs
+from gandiv.update_rules import UpdateRule, rules_with, unit
 
 FIGURE_ID = "kl-rule-theory"
 SETTINGS = """
@@ -44,8 +45,6 @@ properties:
 NEEDS = Needs(None, ("seed", "exact.quadrature_points_per_sd", "exact.quadrature_halfwidth_sd"), ("target",))
 COLUMNS = ["target", "generator", "source", "rule", "pi", "seed", "diverged", "point", "stable", "is_global",
            "quantity", "value", "unit"]
-# update-rule descriptions: from the rule units once they land
-POTENTIALS = {"minimax": "JS_pi[P||Q]/(1-pi)", "kl": "KL[Q||P]", "nonsaturating": "KL[M||P]/(1-pi)"}
 
 
 def inputs(config) -> dict:
@@ -127,7 +126,7 @@ def draw(computed: Computed, ctx: Context):
             _panel(ax, quantity, rule, pis, computed, offset)
             ax.set_ylabel(f"{label} (x units)")
             if i == 0:
-                ax.set_title(f"{rule} (ideal D descends {POTENTIALS.get(rule, '?')})", fontsize=9)
+                ax.set_title(f"{rule} (ideal D descends {_potential_text(rule)})", fontsize=9)
             else:
                 ax.set_xlabel("pi")
     handles = [axes[0, 0].plot([], [], "o", color="C0", ms=7)[0],
@@ -255,3 +254,9 @@ def judge(computed: Computed, ctx: Context) -> dict:
                f"{DISTANCE_TOL:g} spreads of a stable point in {n_within} of {n_cells} (rule, pi) cells — "
                + "; ".join(parts) + ".")
     return verdict(FIGURE_ID, status, summary, numbers)
+
+
+def _potential_text(rule: str) -> str:
+    """What the rule's generator descends against the ideal discriminator, as its unit writes it ('?' if none)."""
+    has_potential = {r.value for r in rules_with("potential")}
+    return unit(UpdateRule(rule)).potential_text if rule in has_potential else "?"

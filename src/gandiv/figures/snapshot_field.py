@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gandiv.results_io import read_gan_run
-from gandiv.update_rules import UpdateRule, generator_loss_grad
+from gandiv.update_rules import UpdateRule, unit
 
 FIELD_UNIT = "nats per x unit"  # of the descent field: a loss in nats per unit of x
 
@@ -50,7 +50,7 @@ def descent_field(logits: np.ndarray, xs: np.ndarray, ys: np.ndarray, rule: str)
     grad a by central differences (np.gradient; one-sided at the edges)."""
     a = np.asarray(logits, dtype=float).reshape(len(xs), len(ys))
     da_dx, da_dy = np.gradient(a, xs, ys)
-    push = -generator_loss_grad(UpdateRule(rule), a)
+    push = -unit(UpdateRule(rule)).logit_loss_grad(a)
     return push * da_dx, push * da_dy
 
 

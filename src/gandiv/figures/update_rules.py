@@ -3,7 +3,7 @@
 The March 2016 blog post (catalogue entry `update-rules`) names three generator losses: log(1 - D) (minimax),
 -log D (non-saturating) and log((1 - D) / D) = -logit D (the KL rule), the last the sum of the first two;
 the minimax rule saturates (its slope vanishes) where D confidently rejects generated samples.
-The losses are `gandiv.update_rules.generator_loss` and its exact derivative in the logit.
+The losses are each rule unit's `logit_loss` (gandiv.update_rules) and its exact derivative in the logit.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from scipy.special import logit
 
 from gandiv.figures.recipe import Computed, Context, Needs, verdict
 from gandiv.figures.style import NATS, figure
-from gandiv.update_rules import LOGIT_RULES, UpdateRule, generator_loss, generator_loss_grad
+from gandiv.update_rules import LOGIT_RULES, UpdateRule, unit
 
 ID = "update-rules"
 
@@ -57,12 +57,12 @@ def compute(ctx: Context) -> Computed:
     a = logit(d)
     rows = []
     for rule in LOGIT_RULES:
-        for di, ai, loss, grad in zip(d, a, generator_loss(rule, a), generator_loss_grad(rule, a)):
+        for di, ai, loss, grad in zip(d, a, unit(rule).logit_loss(a), unit(rule).logit_loss_grad(a)):
             rows += [{"rule": rule.value, "D": di, "logit": ai, "quantity": LOSS, "value": loss, "unit": NATS},
                      {"rule": rule.value, "D": di, "logit": ai, "quantity": SLOPE, "value": grad,
                       "unit": "nats per logit"}]
     confident = logit(CONFIDENT)
-    slopes = {rule.value: float(abs(generator_loss_grad(rule, np.array([confident]))[0])) for rule in LOGIT_RULES}
+    slopes = {rule.value: float(abs(unit(rule).logit_loss_grad(np.array([confident]))[0])) for rule in LOGIT_RULES}
     return Computed(pd.DataFrame(rows), {"slopes": slopes})
 
 

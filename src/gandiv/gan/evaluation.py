@@ -22,7 +22,6 @@ from gandiv.exact.densities import GaussianMixture
 from gandiv.samples.knn import knn_kl_both_or_reason
 from gandiv.exact.quadrature import Grid, QuadratureError, grid_for, refined_grid
 from gandiv.update_rules import unit
-from gandiv.update_rules.logit import logit_plug_ins as discriminator_estimates  # noqa: F401 (tests/test_gan.py)
 
 EVAL_BATCH = 65536
 MASS_TOL = 1e-3  # a flow's density must integrate to 1 within this on the grid for its divergences to count as exact

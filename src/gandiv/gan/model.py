@@ -30,16 +30,6 @@ class PiMode(str, Enum):
     BATCH = "batch"  # unweighted loss, real share of the batch = pi
 
 
-def generator_loss(rule: UpdateRule, output):
-    """The M-step loss on the discriminator's output at generated samples: `unit(rule).generator_loss`."""
-    return unit(rule).generator_loss(output)
-
-
-def discriminator_loss(real_out, fake_out, pi: float, mode: PiMode, rule: UpdateRule = UpdateRule.MINIMAX):
-    """The D-step loss with the prior pi carried as `mode` says: `unit(rule).discriminator_loss`."""
-    return unit(rule).discriminator_loss(real_out, fake_out, pi, mode is PiMode.WEIGHTS)
-
-
 def gradient_penalty(network: keras.Model, real, fake, seed_generator):
     """E (|grad f(x_hat)| - 1)^2 at random points x_hat between paired real and generated samples (WGAN-GP)."""
     mix = keras.random.uniform((ops.shape(real)[0], 1), seed=seed_generator)

@@ -25,15 +25,5 @@ LOGIT_RULES = tuple(u.rule for u in registered() if isinstance(u, LogitRule))
 CRITIC_RULES = tuple(u.rule for u in registered() if isinstance(u, Critic))
 
 
-def generator_loss(rule: UpdateRule, logit: np.ndarray) -> np.ndarray:
-    """Per-sample generator loss on the discriminator's logit: `unit(rule).logit_loss` (kept for the figures)."""
-    return unit(rule).logit_loss(logit)
-
-
-def generator_loss_grad(rule: UpdateRule, logit: np.ndarray) -> np.ndarray:
-    """d loss / d logit: `unit(rule).logit_loss_grad` (kept for the figures)."""
-    return unit(rule).logit_loss_grad(logit)
-
-
-__all__ = ["CRITIC_RULES", "LOGIT_RULES", "RuleUnit", "UpdateRule", "discriminator_value", "generator_loss",
-           "generator_loss_grad", "lsgan_logit", "optimal_logit", "rules_with", "unit"]
+__all__ = ["CRITIC_RULES", "LOGIT_RULES", "RuleUnit", "UpdateRule", "discriminator_value", "lsgan_logit",
+           "optimal_logit", "rules_with", "unit"]
