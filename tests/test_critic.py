@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 from scipy.special import expit  # noqa: E402
 
 from gandiv.gan.fixed_pair_critic import outputs_and_generator_gradients, train_critic  # noqa: E402
+from gandiv.results_io import write_npz  # noqa: E402
 from gandiv.seeding import run_streams  # noqa: E402
 
 SETTINGS = {"p": {"mean": 0.0, "sd": 1.0}, "q": {"mean": 10.0, "sd": 1.0}, "steps": 1000, "steps_per_call": 500,
@@ -50,3 +51,38 @@ def test_discriminator_saturates_and_critic_does_not(trained):
     assert 0.5 < np.abs(critic["grad_wgan"]).mean() < 3.0
     # The critic's generator gradient points Q towards P (negative x): -f' has the sign that moves x down.
     assert np.mean(critic["grad_wgan"]) > 0  # gradient descent on -f moves x against this sign
+
+
+def _curves(tmp_path, objective, network, q_samples):
+    """The npz a `critic_train` job writes (gandiv.pipeline.gan_jobs.train_critic_job), for a given network."""
+    grid = np.linspace(-4.0, 14.0, 801)
+    curves = {f"grid_{k}": v for k, v in outputs_and_generator_gradients(network, objective, grid).items()}
+    curves |= {f"q_{k}": v for k, v in outputs_and_generator_gradients(network, objective, q_samples).items()}
+    path = tmp_path / f"{objective}.npz"
+    write_npz(path, grid=grid, q_samples=q_samples, **curves)
+    return str(path)
+
+
+@pytest.mark.parametrize("gan_slope, critic_slope, verdict", [(-20.0, -1.0, "reproduced"),
+                                                              (-0.01, -0.001, "not reproduced")])
+def test_the_figure_reads_each_generator_gradient_at_q(tmp_path, gan_slope, critic_slope, verdict):
+    import matplotlib.pyplot as plt
+
+    from gandiv.figures import Context, wgan_critic
+
+    # Linear networks with logit a(x) = slope (x - 5) (discriminator) and f(x) = slope x (critic), at Q = N(10, 1).
+    q_samples = np.random.default_rng(0).normal(10.0, 1.0, 500)
+    inputs = {"gan": _curves(tmp_path, "gan", linear_network(gan_slope, -5 * gan_slope), q_samples),
+              "wgan_gp": _curves(tmp_path, "wgan_gp", linear_network(critic_slope, 0.0), q_samples)}
+    ctx = Context(config={}, settings={"p": {"mean": 0.0, "sd": 1.0}, "q": {"mean": 10.0, "sd": 1.0}}, inputs=inputs)
+    computed = wgan_critic.compute(ctx)
+    record = wgan_critic.judge(computed, ctx)
+    assert record["verdict"] == verdict
+    numbers = {n["name"]: n["value"] for n in record["numbers"]}
+    # Closed forms at Q's samples: |d log(1 - D)/dx| = sigmoid(a) |slope|, |d -f/dx| = |slope| (float32: 1e-5).
+    a = gan_slope * (q_samples - 5)
+    assert numbers["minimax: mean |gradient| at Q's samples"] == pytest.approx(
+        np.mean(expit(a) * abs(gan_slope)), rel=1e-5, abs=1e-30)
+    assert numbers["WGAN-GP critic: mean |gradient| at Q's samples"] == pytest.approx(abs(critic_slope), rel=1e-5)
+    assert numbers["discriminator's mean logit at Q's samples"] == pytest.approx(a.mean(), rel=1e-5)
+    plt.close(wgan_critic.draw(computed, ctx))

@@ -1,5 +1,9 @@
 """Scheduled sampling on pairs of symbols: closed form against numerics, and both limits of epsilon."""
 
+import json
+import re
+
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from scipy.optimize import minimize
@@ -59,3 +63,77 @@ def test_idealised_minimiser_is_the_global_minimum_of_eq6(eps):
                                atol=1e-4)
     # The algorithm's fixed point ignores the prefix-sampling term's dependence on Q1, so it does no better.
     assert value <= ss.ss_objective(STRONG, *ss.algorithm_fixed_point(STRONG, eps), eps) + 1e-12
+
+
+# ---------------------------------------------------------------- the pair-model runs (gandiv.sequence.runs)
+
+
+def test_runs_cover_every_joint_schedule_and_seed_and_name_their_epsilon_exactly():
+    from gandiv.sequence import runs
+
+    eps = [0.0, 1 / 3, 0.9999999]  # 1/3 and 0.9999999 are where a short `:g` token would not read back
+    config = {"figures": {"ss-inconsistency": {"training": {"joints": ["strong", "weak"], "epsilons": eps,
+                                                            "annealed": ["linear"], "seeds": [0, 7]}}}}
+    pair_runs = runs.pair_runs(config)
+    assert len(pair_runs) == 2 * (3 + 1) * 2 and len({r.folder for r in pair_runs}) == len(pair_runs)
+    fixed = [r.schedule for r in pair_runs if r.schedule.startswith("epsilon")][:3 * 2:2]
+    # The schedule's path token is the epsilon the model trains with, to the last bit.
+    assert [ss.epsilon_at(s, 0, {}) for s in fixed] == eps
+    assert all(re.fullmatch(runs.SCHEDULE_PATTERN, r.schedule) for r in pair_runs)
+    assert pair_runs[0].file("tables.json") == "results/scheduled_sampling/strong/epsilon0/seed0/tables.json"
+    assert runs.pair_runs({"figures": {}}) == []
+
+
+# ---------------------------------------------------------------- the figure
+
+
+def _figure_context(tmp_path, models):
+    """ss-inconsistency on the STRONG joint (3-point epsilon grid) with pair-model records {schedule: (eps, Q)}."""
+    from gandiv.figures import Context
+
+    tables = []
+    for k, (schedule, (eps, (q1, q2))) in enumerate(models.items()):
+        record = {"joint": "strong", "schedule": schedule, "seed": 0, "final_epsilon": eps, "q1": q1.tolist(),
+                  "q2_given_1": q2.tolist()}
+        tables.append(str(tmp_path / f"tables{k}.json"))
+        (tmp_path / f"tables{k}.json").write_text(json.dumps(record))
+    settings = {"joints": {"strong": STRONG.tolist()}, "n_epsilon": 3}
+    return Context(config={"seed": 0}, settings=settings, inputs={"tables": tables})
+
+
+def _conditionals(joint):
+    """P as an autoregressive model: (P1, P2|1)."""
+    p1 = joint.sum(axis=1)
+    return p1, joint / p1[:, None]
+
+
+@pytest.mark.parametrize("at_the_optimum, verdict", [(True, "reproduced"), (False, "partly")])
+def test_the_verdict_needs_every_model_nearer_its_fixed_point_than_p(tmp_path, at_the_optimum, verdict):
+    from gandiv.figures import ss_inconsistency as figure
+
+    half = ss.algorithm_fixed_point(STRONG, 0.5) if at_the_optimum else _conditionals(STRONG)
+    ctx = _figure_context(tmp_path, {"epsilon1": (1.0, _conditionals(STRONG)), "epsilon0.5": (0.5, half)})
+    computed = figure.compute(ctx)
+    record = figure.judge(computed, ctx)
+    assert record["verdict"] == verdict
+    numbers = {n["name"]: n["value"] for n in record["numbers"]}
+    p1, p2, _ = ss.marginals(STRONG)
+    # KL[P||Q*_0] is the mutual information, in closed form (1e-12: a sum of 9 terms in double precision).
+    assert numbers["strong: KL[P||Q*] at epsilon=0 (fixed point / eq. 6)"] == pytest.approx(
+        ss.kl_joint(STRONG, np.outer(p1, p2)), abs=1e-12)
+    # The maximum-likelihood model is P itself: KL[P||Q] = 0 up to the log of rounded probabilities (1e-12).
+    assert numbers["strong: maximum-likelihood models (epsilon = 1), largest KL[P||Q]"] == pytest.approx(0, abs=1e-12)
+    models = computed.table[computed.table.solution == "Keras model"]
+    assert len(models) == 2 * 4  # two models, four KL each
+    plt.close(figure.draw(computed, ctx))
+
+
+def test_without_trained_models_the_exact_analysis_alone_is_partly_reproduced(tmp_path):
+    from gandiv.figures import ss_inconsistency as figure
+
+    ctx = _figure_context(tmp_path, {})
+    computed = figure.compute(ctx)
+    record = figure.judge(computed, ctx)
+    assert record["verdict"] == "partly" and "No Keras model was trained" in record["summary"]
+    # Per epsilon, two solutions x three quantities; no model rows, so no schedule or seed columns.
+    assert len(computed.table) == 3 * 2 * 3 and not {"schedule", "seed"} & set(computed.table.columns)

@@ -10,7 +10,7 @@ from scipy.special import expit
 
 from gandiv.exact import divergences as dv
 from gandiv.exact.densities import gaussian
-from gandiv.figures.zoo_figures import _judge
+from gandiv.figures.zoo_verdict import mode_collapse_verdict
 from gandiv.update_rules import UpdateRule, lsgan_logit, optimal_logit
 from gandiv.gan.runs import zoo_runs
 from gandiv.gan.zoo import generator_for, training_settings
@@ -104,7 +104,7 @@ def _runs(modes, sn_sigma=(1.5, 1.0), plain_growth=2.0):
 def test_a_lead_beyond_the_seed_spread_is_a_clear_winner():
     modes = {("ring8", "wgan_gp", "plain"): [8, 8, 8], ("ring8", "minimax", "plain"): [3, 4, 5],
              ("ring8", "kl", "plain"): [2, 3, 4], ("ring8", "minimax", "spectral_norm"): [1, 1, 1]}
-    status, summary, numbers = _judge(_evaluation(modes), _runs(modes), ["ring8"])
+    status, summary, numbers = mode_collapse_verdict(_evaluation(modes), _runs(modes), ["ring8"])
     assert "a clear winner" in summary and status == "partly"  # the other two checks hold
     values = {name: value for name, value, _ in numbers}
     assert values["ring8: lead over the runner-up (minimax)"] == 4.0
@@ -117,7 +117,8 @@ NO_WINNER = {("ring8", "wgan_gp", "plain"): [8, 6, 7], ("ring8", "minimax", "pla
 
 
 def test_no_winner_bounded_normalised_sigmas_and_collapse_with_large_sigmas_reproduce():
-    status, summary, numbers = _judge(_evaluation(NO_WINNER), _runs(NO_WINNER, (1.5, 1.01)), ["ring8"])
+    status, summary, numbers = mode_collapse_verdict(_evaluation(NO_WINNER), _runs(NO_WINNER, (1.5, 1.01)),
+                                                     ["ring8"])
     assert status == "reproduced" and "no clear winner" in summary
     rho = {name: value for name, value, _ in numbers}[
         "ring8: Spearman rho of final sigma_max and modes covered (plain, non-critic runs)"]
@@ -127,7 +128,8 @@ def test_no_winner_bounded_normalised_sigmas_and_collapse_with_large_sigmas_repr
 @pytest.mark.parametrize("sn_sigma, plain_growth", [((1.5, 1.0), -7.0),   # grows only 1.x-fold without SN
                                                     ((1.5, 1.06), 2.0)])  # exceeds the bound with SN
 def test_spectral_norm_check_fails_on_too_little_growth_or_a_broken_bound(sn_sigma, plain_growth):
-    status, summary, _ = _judge(_evaluation(NO_WINNER), _runs(NO_WINNER, sn_sigma, plain_growth), ["ring8"])
+    status, summary, _ = mode_collapse_verdict(_evaluation(NO_WINNER), _runs(NO_WINNER, sn_sigma, plain_growth),
+                                               ["ring8"])
     assert status == "partly" and "does not hold: spectral normalisation" in summary
 
 
@@ -138,14 +140,14 @@ def test_collapse_with_small_singular_values_does_not_count():
         if run["discriminator"] == "plain":
             covered = modes[(modes.rule == run["rule"]) & (modes.seed == run["seed"]) & (modes.discriminator == "plain")]
             run["singular_values"] = np.array([[1.0, 0.5], [2.0 + covered.value.iloc[0], 1.0]])
-    status, summary, _ = _judge(modes, runs, ["ring8"])
+    status, summary, _ = mode_collapse_verdict(modes, runs, ["ring8"])
     assert status == "partly" and "does not hold: collapse goes with large singular values" in summary
 
 
 def test_one_seed_cannot_show_that_there_is_no_winner():
     modes = {("ring8", "wgan_gp", "plain"): [8], ("ring8", "minimax", "plain"): [8],
              ("ring8", "minimax", "spectral_norm"): [8]}
-    status, summary, _ = _judge(_evaluation(modes), _runs(modes), ["ring8"])
+    status, summary, _ = mode_collapse_verdict(_evaluation(modes), _runs(modes), ["ring8"])
     assert status != "reproduced" and "one seed per objective cannot show a spread" in summary
 
 
@@ -172,7 +174,7 @@ def test_density_runs_get_exact_divergences_and_estimates_beside_them():
 
 def test_the_figure_builds_from_mode_and_density_runs(tmp_path):
     from gandiv.figures import Context
-    from gandiv.figures.zoo_figures import objectives_zoo
+    from gandiv.figures import objectives_zoo
 
     config = {"targets": {"ring8": {"kind": "ring_of_gaussians", "n_modes": 8, "radius": 2.0, "sd": 0.02},
                           "bimodal_1d": {"kind": "gaussian_mixture", "weights": [0.7, 0.3], "means": [[-2.0], [2.0]],
@@ -180,7 +182,7 @@ def test_the_figure_builds_from_mode_and_density_runs(tmp_path):
     settings = {"targets": ["ring8"], "density_runs": {"targets": ["bimodal_1d"], "generator": "gaussian"}}
     variants = [("minimax", "plain"), ("wgan_gp", "plain"), ("minimax", "spectral_norm")]
     rng = np.random.default_rng(0)
-    inputs, rows, k = {}, [], 0
+    inputs, rows, k = {"statuses": [], "snapshots": [], "evaluations": []}, [], 0
     for target, generator, dim in (("ring8", "mlp", 2), ("bimodal_1d", "gaussian", 1)):
         for rule, disc in variants:
             for seed in (0, 1):
@@ -190,8 +192,8 @@ def test_the_figure_builds_from_mode_and_density_runs(tmp_path):
                 sigma = [[1.5, 1.0], [1.0, 0.5]] if disc == "spectral_norm" else [[1.5, 1.0], [9.0 - 2 * seed, 2.0]]
                 np.savez(tmp_path / f"n{k}.npz", steps=np.array([0, 100]), samples=rng.normal(size=(2, 50, dim)),
                          singular_values=np.array(sigma))
-                inputs[f"status_{k}"] = str(tmp_path / f"s{k}.json")
-                inputs[f"snapshots_{k}"] = str(tmp_path / f"n{k}.npz")
+                inputs["statuses"].append(str(tmp_path / f"s{k}.json"))
+                inputs["snapshots"].append(str(tmp_path / f"n{k}.npz"))
                 k += 1
                 base = {"target": target, "generator": generator, "rule": rule, "discriminator": disc, "seed": seed,
                         "diverged": False}
@@ -208,13 +210,17 @@ def test_the_figure_builds_from_mode_and_density_runs(tmp_path):
     table = pd.DataFrame(rows).assign(exact_error=0.0, note="")  # columns every evaluation table has
     for target in ("ring8", "bimodal_1d"):
         table[table.target == target].to_csv(tmp_path / f"eval_{target}.csv", index=False)
-        inputs[f"eval_{target}"] = str(tmp_path / f"eval_{target}.csv")
-    result = objectives_zoo(Context(config=config, settings=settings, inputs=inputs))
-    numbers = {n["name"]: n["value"] for n in result.verdict["numbers"]}
+        inputs["evaluations"].append(str(tmp_path / f"eval_{target}.csv"))
+    ctx = Context(config=config, settings=settings, inputs=inputs)
+    computed = objectives_zoo.compute(ctx)
+    record = objectives_zoo.judge(computed, ctx)
+    numbers = {n["name"]: n["value"] for n in record["numbers"]}
     # coverage: minimax leads wgan_gp by 1 against a seed spread of 0.71: a clear winner; so at most "partly"
-    assert result.verdict["verdict"] == "partly" and "a clear winner" in result.verdict["summary"]
+    assert record["verdict"] == "partly" and "a clear winner" in record["summary"]
     assert numbers["bimodal_1d: exact KL[P||Q], minimax (mean over seeds)"] == pytest.approx(0.8)
     assert numbers["density runs: median |error| of knn estimates"] == pytest.approx(0.1)
-    assert "Density runs (not in the verdict)" in result.verdict["summary"]
-    assert set(result.data.target) == {"ring8", "bimodal_1d"}
-    plt.close(result.figure)
+    assert "Density runs (not in the verdict)" in record["summary"]
+    assert set(computed.table.target) == {"ring8", "bimodal_1d"}
+    # 12 runs x 2 snapshots x 2 layers: one singular-value row each, beside the evaluation rows
+    assert (computed.table.method == "weights").sum() == 12 * 2 * 2
+    plt.close(objectives_zoo.draw(computed, ctx))

@@ -1,6 +1,5 @@
 # Config validation and helpers shared by every stage.
 
-import itertools
 import sys
 from pathlib import Path
 
@@ -16,9 +15,9 @@ from gandiv import figures  # noqa: E402
 from gandiv.exact.families import Family  # noqa: E402
 from gandiv.exact.fitting import FitObjective  # noqa: E402
 from gandiv.gan import runs  # noqa: E402
+from gandiv.sequence import runs as pair_runs  # noqa: E402
 from gandiv.gan.kinds import DiscriminatorKind, GeneratorKind  # noqa: E402
 from gandiv.update_rules import UpdateRule  # noqa: E402
-from gandiv.path_tokens import int_token, number_token  # noqa: E402
 from gandiv.pipeline.wildcards import pattern  # noqa: E402
 
 # One clear message naming the key and what is allowed, before any job runs; then `config` holds the
@@ -48,24 +47,9 @@ def gan_env(wildcards):
     return "../../envs/gan-gpu.yaml" if runs.device(config, wildcards.study) == "gpu" else "../../envs/gan.yaml"
 
 
-# ---------------------------------------------------------------- scheduled sampling
+# ---------------------------------------------------------------- scheduled sampling (gandiv.sequence.runs)
 
-SS_RUN = "results/scheduled_sampling/{joint}/{schedule}/seed{seed}"
-
-
-def ss_training_config():
-    """The `training` section of ss-inconsistency, or None if no model is trained."""
-    return config["figures"].get("ss-inconsistency", {}).get("training")
-
-
-def ss_runs():
-    """Every pair-model training as wildcard values: fixed epsilons, then annealed schedules."""
-    training = ss_training_config()
-    if training is None:
-        return []
-    schedules = [f"epsilon{number_token(eps)}" for eps in training["epsilons"]] + list(training["annealed"])
-    return [{"joint": j, "schedule": s, "seed": int_token(seed)}
-            for j, s, seed in itertools.product(training["joints"], schedules, training["seeds"])]
+SS_RUN = pair_runs.RUN_FOLDER
 
 
 def enabled_figures():
@@ -84,7 +68,7 @@ def job_benchmarks():
     files += [f"benchmarks/animation/{Path(gif).stem}.tsv" for gif in animations()]
     files += [f"benchmarks/{run.folder}.tsv" for run in runs.all_runs(config)]
     files += [f"benchmarks/gan_evaluate/{s}/{t}/{g}.tsv" for s, t, g in runs.evaluation_groups(config)]
-    files += [f"benchmarks/{SS_RUN.format(**run)}.tsv" for run in ss_runs()]
+    files += [f"benchmarks/{run.folder}.tsv" for run in pair_runs.pair_runs(config)]
     if "wgan-critic" in config["figures"]:
         files += [f"benchmarks/critic_train/{objective}.tsv" for objective in ("gan", "wgan_gp")]
     for fig in enabled_figures():
@@ -123,14 +107,6 @@ FIT_EXACT_KEYS = ["seed", "exact.n_starts", "exact.max_iter", "exact.quadrature_
                   "exact.quadrature_halfwidth_sd"]
 JSPI_PATH_KEYS = ["seed", "exact.pi_grid", "exact.path_starts", "exact.max_iter", "exact.quadrature_points_per_sd",
                   "exact.quadrature_halfwidth_sd"]
-SS_SCHEDULE_KEYS = {"linear": ["decay_share", "final_epsilon"], "inverse_sigmoid": ["inverse_sigmoid_k"]}
-
-
-def ss_training_keys(schedule):
-    """Config keys a pair-model training with this schedule reads."""
-    keys = ["batch_size", "embedding_dim", "hidden", "learning_rate", "steps", "steps_per_call"]
-    return [f"figures.ss-inconsistency.training.{key}" for key in keys + SS_SCHEDULE_KEYS.get(schedule, [])]
-
 
 def figure_keys(figure, animation=False):
     """Config keys a figure's (or its animation's) job reads (declared by its module's NEEDS, gandiv.figures)."""

@@ -1,4 +1,5 @@
-# Autoregressive pair models trained by maximum likelihood and with scheduled sampling (ss-inconsistency).
+# Autoregressive pair models trained by maximum likelihood and with scheduled sampling (ss-inconsistency);
+# every run, its folder and the config keys its job reads come from gandiv.sequence.runs.
 
 
 rule ss_train:
@@ -7,14 +8,14 @@ rule ss_train:
         history=f"{SS_RUN}/history.csv",
         tables=f"{SS_RUN}/tables.json",
     params:
-        job=lambda w: declared(*ss_training_keys(w.schedule), f"figures.ss-inconsistency.joints.{w.joint}"),
-    threads: ss_training_config()["threads"] if ss_training_config() else 1
+        job=lambda w: declared(*pair_runs.training_keys(pair_runs.PairRun(w.joint, w.schedule, int(w.seed)))),
+    threads: pair_runs.threads(config)
     log:
         f"logs/{SS_RUN}.log",
     benchmark:
         f"benchmarks/{SS_RUN}.tsv"
     wildcard_constraints:
-        schedule="epsilon[0-9.e-]+|linear|inverse_sigmoid",
+        schedule=pair_runs.SCHEDULE_PATTERN,
         seed="[0-9]+",
     conda:
         "../../envs/gan.yaml"

@@ -15,10 +15,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from gandiv.exact import domain
 from gandiv.exact.pi_path import pi_grid
-from gandiv.pipeline.config_checks import (check_exact, check_finite, check_gan, check_knn, check_targets,
-                                           check_whole_calls, domain_errors, target_dim)
+from gandiv.pipeline.config_checks import check_exact, check_finite, check_gan, check_targets
 from gandiv.pipeline.config_errors import ConfigError, schema_error
 from gandiv.pipeline.wildcards import check_path_tokens, path_number_lists
 
@@ -132,68 +130,3 @@ def _check_figures(figures: dict, targets: dict) -> None:
             for path, ref in refs:
                 if ref not in targets:
                     raise ConfigError(path, f"undefined target {ref!r}", f"targets defined in `targets`: {names}")
-    if "wgan-critic" in figures:
-        check_whole_calls("figures.wgan-critic", figures["wgan-critic"])
-    if "ss-inconsistency" in figures:
-        _check_scheduled_sampling(figures["ss-inconsistency"])
-    if "objectives-zoo" in figures:
-        _check_objectives_zoo(figures["objectives-zoo"], targets)
-
-
-def _check_objectives_zoo(f: dict, targets: dict) -> None:
-    """2-D mlp targets; density-run targets defined and distinct; whole compiled calls; spectral-norm rules
-    also trained plain; critics constrained."""
-    p = "figures.objectives-zoo"
-    check_whole_calls(p, f)
-    for i, ref in enumerate(f["targets"]):
-        if target_dim(targets[ref]) != 2:
-            ok = [n for n, t in targets.items() if target_dim(t) == 2]
-            raise ConfigError(f"{p}.targets[{i}]", f"target {ref!r} is {target_dim(targets[ref])}-D",
-                              "a 2-D target: " + (", ".join(ok) or "none defined"))
-    density = f["density_runs"]["targets"]
-    names = ", ".join(targets)
-    for i, ref in enumerate(density):
-        path = f"{p}.density_runs.targets[{i}]"
-        if ref not in targets:
-            raise ConfigError(path, f"undefined target {ref!r}", f"targets defined in `targets`: {names}")
-        if ref in f["targets"]:
-            raise ConfigError(path, f"target {ref!r} is also in figures.objectives-zoo.targets (mlp runs)",
-                              "targets not in figures.objectives-zoo.targets: "
-                              + ", ".join(t for t in targets if t not in f["targets"]))
-        if target_dim(targets[ref]) not in (1, 2):
-            raise ConfigError(path, f"target {ref!r} is {target_dim(targets[ref])}-D", "a 1-D or 2-D target")
-    for i, rule in enumerate(f["spectral_norm_rules"]):
-        if rule not in f["rules"]:
-            raise ConfigError(f"{p}.spectral_norm_rules[{i}]", f"{rule!r} is not in rules (no plain run to compare)",
-                              "rules listed in figures.objectives-zoo.rules: " + ", ".join(f["rules"]))
-    objectives = f["objectives"]
-    if "wgan" in f["rules"] and objectives["wgan"]["weight_clip"] is None:
-        raise ConfigError(f"{p}.objectives.wgan.weight_clip", "wgan needs a weight clip (got null)",
-                          "a number > 0, e.g. 0.01 as in the WGAN paper")
-    if "wgan_gp" in f["rules"] and objectives["wgan_gp"]["gp_weight"] <= 0:
-        raise ConfigError(f"{p}.objectives.wgan_gp.gp_weight", f"wgan_gp needs a gradient penalty (got "
-                          f"{objectives['wgan_gp']['gp_weight']!r})", "a number > 0, e.g. 0.1 for toy data or 10")
-    check_knn(f"{p}.evaluation", f["evaluation"])
-
-
-def _check_scheduled_sampling(f: dict) -> None:
-    """Joint tables are valid; trained joints are defined; steps are whole compiled calls."""
-    for name, table in f["joints"].items():
-        _check_joint(f"figures.ss-inconsistency.joints.{name}", table)
-    training = f.get("training")
-    if training is None:
-        return
-    for i, name in enumerate(training["joints"]):
-        if name not in f["joints"]:
-            raise ConfigError(f"figures.ss-inconsistency.training.joints[{i}]", f"undefined joint {name!r}",
-                              "joints defined in `figures.ss-inconsistency.joints`: " + ", ".join(f["joints"]))
-    if not training["epsilons"] and not training["annealed"]:
-        raise ConfigError("figures.ss-inconsistency.training.epsilons", "no fixed epsilon and no annealed schedule",
-                          "at least one value in [0, 1] here or one schedule in `annealed`")
-    check_whole_calls("figures.ss-inconsistency.training", training)
-
-
-def _check_joint(path: str, table: list) -> None:
-    """A joint table of two symbols: square, summing to 1, every first symbol possible (`domain.joint_table`)."""
-    with domain_errors(path, "joint"):
-        domain.joint_table("joint", table)
