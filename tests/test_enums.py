@@ -64,8 +64,9 @@ SCHEMA_ENUMS = {
     # Density runs need a generator with an exact density: every kind but the mlp.
     "figures/objectives-zoo/properties/density_runs/properties/generator":
         lambda: [k for k in _generator_kinds() if k.value != "mlp"],
-    "$defs/zoo_objective/properties/optimizer": _optimizer_kinds,
-    "$defs/ss_training/properties/annealed/items": _annealed_schedules,
+    **{f"figures/objectives-zoo/properties/objectives/properties/{rule.value}/properties/optimizer": _optimizer_kinds
+       for rule in UpdateRule},
+    "figures/ss-inconsistency/properties/training/properties/annealed/items": _annealed_schedules,
 }
 
 

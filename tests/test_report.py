@@ -54,13 +54,17 @@ def _verdict(fid, verdict="reproduced", summary="ok", numbers=None):
 
 
 def test_catalogue_starts_with_the_first_catalogue_and_every_id_has_a_module(cat):
-    from gandiv.figures import figure_module
+    from gandiv.figures import RECIPE, figure_module
 
     assert list(cat.ids[:len(FIRST_CATALOGUE)]) == FIRST_CATALOGUE
     assert list(FIGURE_IDS) == list(cat.ids)
     assert len(set(cat.ids)) == len(cat.ids)
-    for fid in cat.ids[len(FIRST_CATALOGUE):]:
-        assert figure_module(fid) is not None, f"{fid} was added without its figure module"
+    for fid in cat.ids:  # every id is one module declaring the whole recipe (gandiv.figures.recipe)
+        module = figure_module(fid)
+        assert [name for name in RECIPE if not hasattr(module, name)] == [], fid
+        assert getattr(module, "ID", fid) == fid
+    with pytest.raises(KeyError, match="no figure 'no-such-id' in the catalogue"):
+        figure_module("no-such-id")
     assert cat.by_id("w-vs-kl").source == "lecture"
     with pytest.raises(KeyError, match="no-such-id"):
         cat.by_id("no-such-id")

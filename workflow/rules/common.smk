@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from gandiv.pipeline.config import ConfigError, load_schema, validate_in_place  # noqa: E402
 from gandiv.pipeline.config_view import job_config  # noqa: E402
 from gandiv import figures  # noqa: E402
+from gandiv.figures import wgan_critic  # noqa: E402
 from gandiv.exact.families import Family  # noqa: E402
 from gandiv.exact.fitting import FitObjective  # noqa: E402
 from gandiv.gan import runs  # noqa: E402
@@ -70,7 +71,7 @@ def job_benchmarks():
     files += [f"benchmarks/gan_evaluate/{s}/{t}/{g}.tsv" for s, t, g in runs.evaluation_groups(config)]
     files += [f"benchmarks/{run.folder}.tsv" for run in pair_runs.pair_runs(config)]
     if "wgan-critic" in config["figures"]:
-        files += [f"benchmarks/critic_train/{objective}.tsv" for objective in ("gan", "wgan_gp")]
+        files += [f"benchmarks/critic_train/{objective}.tsv" for objective in wgan_critic.RULES]
     for fig in enabled_figures():
         for path in flat(figures.figure_inputs(config, fig).values()):
             job = Path(path)
@@ -107,6 +108,7 @@ FIT_EXACT_KEYS = ["seed", "exact.n_starts", "exact.max_iter", "exact.quadrature_
                   "exact.quadrature_halfwidth_sd"]
 JSPI_PATH_KEYS = ["seed", "exact.pi_grid", "exact.path_starts", "exact.max_iter", "exact.quadrature_points_per_sd",
                   "exact.quadrature_halfwidth_sd"]
+
 
 def figure_keys(figure, animation=False):
     """Config keys a figure's (or its animation's) job reads (declared by its module's NEEDS, gandiv.figures)."""

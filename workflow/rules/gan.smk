@@ -60,7 +60,7 @@ rule gan_evaluate:
 
 rule critic_train:
     output:
-        curves="results/wgan_critic/{objective}.npz",
+        curves=wgan_critic.CURVES,
     params:
         job=lambda w: declared("figures.wgan-critic", "seed"),
     threads: 1
@@ -69,7 +69,7 @@ rule critic_train:
     benchmark:
         "benchmarks/critic_train/{objective}.tsv"
     wildcard_constraints:
-        objective="gan|wgan_gp",
+        objective=pattern(wgan_critic.RULES),
     conda:
         "../../envs/gan.yaml"
     script:

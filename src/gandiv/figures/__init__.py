@@ -23,39 +23,22 @@ def module_name(figure_id: str) -> str:
     return f"gandiv.figures.{figure_id.replace('-', '_')}"
 
 
-def figure_module(figure_id: str) -> ModuleType | None:
-    """The figure's module, or None while it is still built by a legacy builder (gandiv.figures._legacy).
-
-    Raises KeyError naming the catalogue's ids for an id the catalogue does not have.
-    """
+def figure_module(figure_id: str) -> ModuleType:
+    """The figure's module. Raises KeyError naming the catalogue's ids for an id the catalogue does not have."""
     ids = load_catalogue().ids
     if figure_id not in ids:
         raise KeyError(f"no figure {figure_id!r} in the catalogue; its ids: {', '.join(ids)}")
-    try:
-        return importlib.import_module(module_name(figure_id))
-    except ModuleNotFoundError as error:
-        if error.name != module_name(figure_id):
-            raise
-        return None
+    return importlib.import_module(module_name(figure_id))
 
 
 def figure_inputs(config: Mapping, figure_id: str) -> dict:
     """Upstream results the figure's job reads, by name (a path or a list of paths)."""
-    module = figure_module(figure_id)
-    if module is None:
-        from gandiv.figures._legacy import legacy_inputs
-
-        return legacy_inputs(config, figure_id)
-    return module.inputs(config)
+    return figure_module(figure_id).inputs(config)
 
 
 def figure_needs(figure_id: str, animation: bool = False) -> Needs:
     """What the figure's job (or its animation's) reads from the config."""
     module = figure_module(figure_id)
-    if module is None:
-        from gandiv.figures._legacy import ANIMATION_NEEDS, CONFIG_NEEDS
-
-        return (ANIMATION_NEEDS if animation else CONFIG_NEEDS)[figure_id]
     if animation:
         if not hasattr(module, "ANIMATION"):
             raise KeyError(f"figure {figure_id!r} has no animation")
@@ -88,20 +71,10 @@ def named_targets(needs: Needs, settings: Mapping) -> list[str]:
 
 
 def settings_schemas() -> dict[str, dict]:
-    """Figure id -> the JSON schema of its `figures.<id>` section, for every figure with its own module."""
-    schemas = {}
-    for figure_id in load_catalogue().ids:
-        module = figure_module(figure_id)
-        if module is not None:
-            schemas[figure_id] = yaml.safe_load(module.SETTINGS)
-    return schemas
+    """Figure id -> the JSON schema of its `figures.<id>` section (its module's SETTINGS), for every catalogue id."""
+    return {figure_id: yaml.safe_load(figure_module(figure_id).SETTINGS) for figure_id in load_catalogue().ids}
 
 
 def has_animation(figure_id: str) -> bool:
     """Whether the figure has an animated companion (figures/<id>.gif)."""
-    module = figure_module(figure_id)
-    if module is None:
-        from gandiv.figures._legacy import ANIMATION_NEEDS
-
-        return figure_id in ANIMATION_NEEDS
-    return hasattr(module, "ANIMATION")
+    return hasattr(figure_module(figure_id), "ANIMATION")

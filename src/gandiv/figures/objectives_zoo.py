@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from gandiv.config_error import ConfigError
+from gandiv.config_error import ConfigError, check_knn, check_whole_calls
 from gandiv.exact.densities import target_dim
 from gandiv.figures.recipe import Computed, Context, Needs, verdict
 from gandiv.figures.style import set_style
@@ -19,7 +19,6 @@ from gandiv.figures.zoo_table import read_evaluation, read_runs, tidy_rows
 from gandiv.figures.zoo_verdict import density_run_numbers, mode_collapse_verdict
 from gandiv.gan import runs as gan_runs
 from gandiv.gan.zoo import generator_for
-from gandiv.pipeline.config_checks import check_knn, check_whole_calls
 
 SETTINGS = """\
 description: >-

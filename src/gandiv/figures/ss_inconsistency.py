@@ -13,12 +13,11 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from gandiv.config_error import ConfigError
+from gandiv.config_error import ConfigError, check_whole_calls, domain_errors
 from gandiv.exact import domain
 from gandiv.figures.recipe import Computed, Context, Needs, verdict
 from gandiv.figures.ss_rows import MODEL, exact_rows, joint_facts, read_pair_tables, trained_model_rows
 from gandiv.figures.style import NATS, figure
-from gandiv.pipeline.config_checks import check_whole_calls, domain_errors
 from gandiv.results_io import TIDY_COLUMNS
 from gandiv.sequence import runs
 

@@ -13,9 +13,9 @@ import pandas as pd
 from scipy.special import expit
 from scipy.stats import norm
 
+from gandiv.config_error import check_whole_calls
 from gandiv.figures.recipe import Computed, Context, Needs, verdict
 from gandiv.figures.style import figure
-from gandiv.pipeline.config_checks import check_whole_calls
 from gandiv.results_io import read_npz
 
 SETTINGS = """\

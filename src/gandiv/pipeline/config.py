@@ -60,8 +60,6 @@ def _check_figure_modules(config: dict) -> None:
 
     for figure_id, settings in config["figures"].items():
         module = figure_module(figure_id)
-        if module is None:
-            continue
         for name in named_targets(module.NEEDS, settings):
             if name not in config["targets"]:
                 raise ConfigError(f"figures.{figure_id}", f"names undefined target {name!r}",

@@ -9,11 +9,11 @@ The checks of single figures' settings live with the validator (`gandiv.pipeline
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 
 from gandiv.exact import domain
 from gandiv.exact.densities import TargetKind, target_dim
-from gandiv.pipeline.config_errors import ConfigError, join_key
+from gandiv.config_error import ConfigError, check_knn, check_whole_calls, domain_errors
+from gandiv.pipeline.config_errors import join_key
 
 
 def check_finite(node, path: str) -> None:
@@ -26,16 +26,6 @@ def check_finite(node, path: str) -> None:
             check_finite(val, f"{path}[{i}]")
     elif isinstance(node, float) and not math.isfinite(node):
         raise ConfigError(path, f"{node} is not finite", "finite numbers")
-
-
-@contextmanager
-def domain_errors(path: str, param: str | None = None):
-    """Turn a DomainError into a ConfigError at `path` + the parameter's name (its part after `param` if given)."""
-    try:
-        yield
-    except domain.DomainError as e:
-        key = path + e.param[len(param):] if param else f"{path}.{e.param}"
-        raise ConfigError(key, e.problem, e.allowed) from None
 
 
 def check_targets(targets: dict) -> None:
@@ -62,24 +52,6 @@ def check_exact(exact: dict) -> None:
     if not pi_min < 0.1:
         raise ConfigError("exact.pi_grid.pi_min", f"{pi_min} is not < 0.1 (the tail is [pi_min, 0.1])",
                           "number in (0, 0.1)")
-
-
-def check_whole_calls(path: str, section: dict) -> None:
-    """`steps` is a whole number of compiled calls of `steps_per_call` steps."""
-    steps, chunk = section["steps"], section["steps_per_call"]
-    if steps % chunk:
-        lo, hi = steps // chunk * chunk, (steps // chunk + 1) * chunk
-        nearest = f"{lo} or {hi}" if lo else f"{hi}"
-        raise ConfigError(f"{path}.steps", f"{steps} is not a multiple of steps_per_call={chunk}",
-                          f"a multiple of {chunk}, nearest {nearest} (or change steps_per_call)")
-
-
-def check_knn(path: str, evaluation: dict) -> None:
-    """The k-NN estimator needs at least 2k samples."""
-    n, k = evaluation["n_samples"], evaluation["knn_k"]
-    if n < 2 * k:
-        raise ConfigError(f"{path}.knn_k", f"{k} exceeds n_samples / 2 = {n / 2:g}",
-                          f"integer in [1, {n // 2}] (n_samples >= 2 * knn_k)")
 
 
 def check_gan(gan: dict, targets: dict) -> None:

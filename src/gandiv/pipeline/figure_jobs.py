@@ -19,14 +19,8 @@ def build_figure(config, figure_id: str, inputs: dict, outputs: dict) -> None:
     ctx = Context(config=config, settings=config["figures"][figure_id], inputs=inputs)
     module = figure_module(figure_id)
     try:
-        if module is None:
-            from gandiv.figures._legacy import builders
-
-            result = builders()[figure_id](ctx)
-            fig, table, record = result.figure, result.data, result.verdict
-        else:
-            computed = module.compute(ctx)
-            fig, table, record = module.draw(computed, ctx), computed.table, module.judge(computed, ctx)
+        computed = module.compute(ctx)
+        fig, table, record = module.draw(computed, ctx), computed.table, module.judge(computed, ctx)
     except QuadratureError as error:
         keys = [k for k in figure_config_keys(figure_id, ctx.settings) if k.startswith(("targets.", "exact."))]
         raise QuadratureError(f"figure {figure_id!r}: an exact value cannot be certified ({error}); it reads config "
