@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from gandiv.sequence import scheduled_sampling as ss  # noqa: E402
-from gandiv.sequence.autoregressive import build_model, train_pair_model  # noqa: E402
+from gandiv.sequence.autoregressive import build_pair_model, train_pair_model  # noqa: E402
 from gandiv.seeding import run_streams  # noqa: E402
 
 STRONG = np.array([[0.30, 0.05, 0.00], [0.02, 0.25, 0.03], [0.05, 0.00, 0.30]])
@@ -52,7 +52,7 @@ def test_unknown_schedule_names_the_allowed_ones():
 
 
 def test_in_graph_pairs_follow_the_joint_table():
-    model = build_model(STRONG, "epsilon1", streams(0), SETTINGS)
+    model = build_pair_model(STRONG, "epsilon1", streams(0), SETTINGS)
     x1, x2 = (np.asarray(v) for v in model.sample_pairs(200_000))
     counts = np.zeros_like(STRONG)
     np.add.at(counts, (x1, x2), 1)

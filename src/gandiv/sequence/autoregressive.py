@@ -105,7 +105,7 @@ class ScheduledSamplingModel(InGraphDataModel):
         return probs[START], probs[1:]
 
 
-def build_model(joint, schedule: str, streams: Streams, settings: dict) -> ScheduledSamplingModel:
+def build_pair_model(joint, schedule: str, streams: Streams, settings: dict) -> ScheduledSamplingModel:
     """The compiled model for one run; `settings` is the figure's `training` section."""
     keras.utils.set_random_seed(streams.keras_seed("keras_global"))
     model = ScheduledSamplingModel(joint, schedule, settings, settings["batch_size"], settings["embedding_dim"],
@@ -139,7 +139,7 @@ class PairTraining:
 
 def train_pair_model(joint, schedule: str, streams: Streams, settings: dict) -> PairTraining:
     """Train one autoregressive pair model on fresh samples of P under an epsilon schedule."""
-    model = build_model(joint, schedule, streams, settings)
+    model = build_pair_model(joint, schedule, streams, settings)
     recorder = HistoryRecorder(settings["steps_per_call"])
     start = time.perf_counter()
     fit_in_chunks(model, settings["steps"], settings["steps_per_call"], [recorder])
