@@ -67,7 +67,8 @@ def exact_divergences(target: GaussianMixture, generator, kind: str, pi: float, 
     failed = {k: dv.Certified(np.nan, np.nan, "quadrature") for k in EXACT_QUANTITIES}
     try:
         if kind == "gaussian":
-            return dv.certified_divergences(target, generator.density(), EXACT_QUANTITIES, pi), ""
+            return dv.certified_divergences(target, generator.density(), EXACT_QUANTITIES, pi,
+                                            points_per_sd=points_per_sd), ""
         grid = evaluation_grid(target, generated, points_per_sd)
         refined = refined_grid(evaluation_grid(target, generated, points_per_sd, pad_sd=6.0))
         log_q = lambda x: model_log_density(generator, kind, x)  # noqa: E731
