@@ -9,7 +9,8 @@ device file, no accounting) under /tmp/gandiv-slurm, starts munged, slurmctld an
 hand (no systemd here; slurmd gets its config from slurmctld, "configless") and stops exactly
 those processes by their ids at the end, also when interrupted.
 
-Then it runs config/smoke.yaml (GAN trainings 2000 steps), with `gan.device: gpu`, through a copy of profiles/slurm that
+Then it runs config/smoke.yaml (GAN trainings 2000 steps), with `gan.device: gpu` and the objectives zoo's
+`device: gpu` (every `gan_train` job a GPU job), through a copy of profiles/slurm that
 only sets the partition, the account and the squeue status command, kills one GAN training
 mid-run with SIGKILL through `scancel`, and checks that
 - every job went through SLURM (a SLURM job id per job in Snakemake's log, known to slurmctld),
@@ -225,6 +226,7 @@ def slurm_profile(folder: Path) -> Path:
 def smoke_config(folder: Path, device: str) -> Path:
     config = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
     config["gan"]["device"] = device
+    config["figures"]["objectives-zoo"]["device"] = device  # zoo runs are GAN runs too (one gan_train rule)
     config["gan"]["steps"] = 2000  # both runs: a training long enough to be caught and killed inside
     path = folder / f"smoke-{device}.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
