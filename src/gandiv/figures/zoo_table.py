@@ -26,11 +26,11 @@ def variant_label(rule: str, discriminator: str) -> str:
 def read_runs(statuses: list[str], snapshots: list[str]) -> list[dict]:
     """Each run's status with its variant and snapshots (steps, samples and singular values through training).
 
-    statuses[k] and snapshots[k] are one run's. The runs come in the string order of their index k (0, 1, 10,
-    11, ..., 2, ...): the order in which the figure's table has always listed their singular values.
+    statuses[k] and snapshots[k] are one run's, in the order of gandiv.gan.runs.zoo_runs (target, variant,
+    seed).
     """
     runs = []
-    for k in sorted(range(len(statuses)), key=str):
+    for k in range(len(statuses)):
         status = read_json(statuses[k], required=("target", "generator", "rule", "discriminator", "seed"))
         snapshot = read_npz(snapshots[k], required=("steps", "samples", "singular_values"))
         runs.append(status | {"variant": variant_label(status["rule"], status["discriminator"]),
