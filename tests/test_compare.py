@@ -8,7 +8,7 @@ import pytest
 from gandiv.report.compare import Tolerance, compare_runs, main, parse_tolerance
 
 TABLE = pd.DataFrame({"pi": [0.1, 0.5], "quantity": ["kl_pq", "kl_qp"], "value": [0.25, float("nan")],
-                      "unit": ["nats", "nats"]})
+                      "unit": ["nats", "nats"], "note": ["", "grid too coarse"]})  # an empty cell reads back missing
 VERDICT = {"id": "fig", "verdict": "reproduced", "summary": "s",
            "numbers": [{"name": "ratio", "value": 0.5, "unit": ""}]}
 
@@ -24,6 +24,15 @@ def _run(folder, table=TABLE, verdict=VERDICT):
 def test_a_run_agrees_with_its_copy_byte_for_byte(tmp_path):
     result = compare_runs(_run(tmp_path / "a"), _run(tmp_path / "b"))
     assert result.agree and result.identical == ["figures/fig.csv"]
+
+
+def test_missing_text_cells_agree_and_a_note_that_appears_is_a_difference(tmp_path):
+    moved = TABLE.assign(value=[0.2500001, float("nan")])  # not byte-identical: compared cell by cell
+    result = compare_runs(_run(tmp_path / "a"), _run(tmp_path / "b", moved), {"value": Tolerance(1e-6)})
+    assert result.agree and result.within_tolerance == ["figures/fig.csv"]
+    noted = TABLE.assign(note=["now noted", "grid too coarse"])
+    assert compare_runs(_run(tmp_path / "c"), _run(tmp_path / "d", noted)).differences == [
+        "figures/fig.csv: row 0 column note: nan -> 'now noted'"]
 
 
 def test_a_changed_number_is_listed_unless_its_column_tolerates_it(tmp_path):

@@ -69,8 +69,9 @@ def compare_tables(name: str, old: Path, new: Path, tolerances: dict[str, Tolera
         x, y = a[column], b[column]
         if pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y):
             ok = tolerances.get(column, Tolerance()).agree(x.to_numpy(float), y.to_numpy(float))
-        else:
-            ok = (x.astype(str) == y.astype(str)).to_numpy()
+        else:  # text: equal strings, or missing in both (pandas' string dtype keeps NaN missing, and NaN != NaN)
+            same = (x.astype(str) == y.astype(str)).fillna(False).to_numpy(dtype=bool)
+            ok = same | (x.isna() & y.isna()).to_numpy()
         for row in np.flatnonzero(~ok)[:5]:
             changed.append(f"{name}: row {row} column {column}: {_shown(x.iloc[row])} -> {_shown(y.iloc[row])}")
         if (~ok).sum() > 5:
