@@ -33,7 +33,8 @@ def iclr(tmp_path_factory):
         inputs[name] = str(tmp_path / f"{name}.json")
         write_json(inputs[name], {"minima": minima})
     ctx = Context(config={"seed": 0, "exact": EXACT, "targets": {"two": TWO_MODES}}, inputs=inputs,
-                  settings={"target": "two", "family": "isotropic", "mmd_bandwidth": 1.0})
+                  settings={"target": "two", "family": "isotropic", "mmd_bandwidth": 1.0,
+                            "quadrature_points_per_sd": 8, "quadrature_halfwidth_sd": 9})
     return iclr_fig1.compute(ctx), ctx
 
 

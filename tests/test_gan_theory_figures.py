@@ -22,7 +22,8 @@ def _set(table, mask, value):
 
 # ------------------------------------------------------------- gan-optimal-value
 
-GOV = Context(config={"targets": {"bimodal": BIMODAL}}, settings={"target": "bimodal", "n_models": 3})
+GOV = Context(config={"targets": {"bimodal": BIMODAL}}, settings={"target": "bimodal", "n_models": 3,
+                                                                    "quadrature_points_per_sd": 8, "quadrature_halfwidth_sd": 9})
 
 
 @pytest.fixture(scope="module")
