@@ -32,18 +32,8 @@ properties:
     type: integer
     minimum: 1
     default: 21
-  quadrature_points_per_sd:
-    description: >-
-      Grid points per standard deviation of the narrowest component for this figure's certified values
-      (its own key, finer than the exact stage's `exact.quadrature_points_per_sd`).
-    type: number
-    exclusiveMinimum: 0
-    default: 8
-  quadrature_halfwidth_sd:
-    description: The grid of this figure's certified values reaches this many sds past every component.
-    type: number
-    exclusiveMinimum: 0
-    default: 9
+  quadrature_points_per_sd: {$ref: "#/$defs/figure_grid_points_per_sd", default: 8}
+  quadrature_halfwidth_sd: {$ref: "#/$defs/figure_grid_halfwidth_sd", default: 9}
 """
 NEEDS = Needs(None, (), ("target",))
 
@@ -84,7 +74,7 @@ def compute(ctx: Context) -> Computed:
     rows = []
     for shift in np.linspace(centre - 2 * spread, centre + 2 * spread, ctx.settings["n_models"]):
         q = gaussian(shift, spread**2)
-        grid = grid_for(target, q, **_grid(ctx))
+        grid = grid_for(target, q, **ctx.certified_grid)
         refined = refined_grid(grid, target, q, halfwidth_sd=ctx.settings["quadrature_halfwidth_sd"])
         on_grid, fine = (optimal_values(target, q, g) for g in (grid, refined))
         for quantity, value in on_grid.items():
@@ -131,9 +121,3 @@ def judge(computed: Computed, ctx: Context) -> dict:
         ("max |V - (-log 4 + JS)|", err_lecture, NATS),
         ("max |weighted V - (JS_pi - H(pi))|", err_weighted, NATS),
     ])
-
-
-def _grid(ctx: Context) -> dict:
-    """This figure's grid for certified values (its settings' quadrature keys), as keyword arguments."""
-    settings = ctx.settings
-    return {"points_per_sd": settings["quadrature_points_per_sd"], "halfwidth_sd": settings["quadrature_halfwidth_sd"]}

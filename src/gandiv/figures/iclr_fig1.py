@@ -34,18 +34,8 @@ properties:
     type: number
     exclusiveMinimum: 0
     default: 1.0
-  quadrature_points_per_sd:
-    description: >-
-      Grid points per standard deviation of the narrowest component for this figure's certified values
-      (its own key, finer than the exact stage's `exact.quadrature_points_per_sd`).
-    type: number
-    exclusiveMinimum: 0
-    default: 8
-  quadrature_halfwidth_sd:
-    description: The grid of this figure's certified values reaches this many sds past every component.
-    type: number
-    exclusiveMinimum: 0
-    default: 9
+  quadrature_points_per_sd: {$ref: "#/$defs/figure_grid_points_per_sd", default: 8}
+  quadrature_halfwidth_sd: {$ref: "#/$defs/figure_grid_halfwidth_sd", default: 9}
 """
 NEEDS = Needs(None, ("seed", "exact.n_starts", "exact.quadrature_points_per_sd", "exact.quadrature_halfwidth_sd"),
               ("target",))
@@ -88,7 +78,7 @@ def compute(ctx: Context) -> Computed:
     rows = []
     for name, q in fitted.items():
         params = {"mean_x1": q.means[0, 0], "mean_x2": q.means[0, 1], "sd": np.sqrt(q.covariances[0, 0, 0])}
-        exact = dv.certified_divergences(target, q, DIVERGENCES, **_grid(ctx)) | {
+        exact = dv.certified_divergences(target, q, DIVERGENCES, **ctx.certified_grid) | {
             "mmd": dv.Certified(dv.mmd(target, q, bandwidth), 0.0, "closed form")}
         values = {key: c.value for key, c in exact.items()}
         if name in records:
@@ -149,9 +139,3 @@ def judge(computed: Computed, ctx: Context) -> dict:
         ("local minima of JS found", minima["js"], ""),
         ("local minima of KL[Q||P] found", minima["kl_qp"], ""),
     ])
-
-
-def _grid(ctx: Context) -> dict:
-    """This figure's grid for certified values (its settings' quadrature keys), as keyword arguments."""
-    settings = ctx.settings
-    return {"points_per_sd": settings["quadrature_points_per_sd"], "halfwidth_sd": settings["quadrature_halfwidth_sd"]}

@@ -40,18 +40,8 @@ properties:
     type: integer
     minimum: 1
     default: 25
-  quadrature_points_per_sd:
-    description: >-
-      Grid points per standard deviation of the narrowest component for this figure's certified values
-      (its own key, finer than the exact stage's `exact.quadrature_points_per_sd`).
-    type: number
-    exclusiveMinimum: 0
-    default: 8
-  quadrature_halfwidth_sd:
-    description: The grid of this figure's certified values reaches this many sds past every component.
-    type: number
-    exclusiveMinimum: 0
-    default: 9
+  quadrature_points_per_sd: {$ref: "#/$defs/figure_grid_points_per_sd", default: 8}
+  quadrature_halfwidth_sd: {$ref: "#/$defs/figure_grid_halfwidth_sd", default: 9}
 """
 
 NEEDS = Needs(None, (), ("mixture_target",))
@@ -92,12 +82,12 @@ def compute(ctx: Context) -> Computed:
     rows = []
     for pair, (p, q) in pairs.items():
         closed = dv.kl_gaussians(p, q) if p.n_components == 1 else None
-        kl = dv.certified_divergences(p, q, ("kl_pq", "kl_qp"), **_grid(ctx))
+        kl = dv.certified_divergences(p, q, ("kl_pq", "kl_qp"), **ctx.certified_grid)
         kl_pq, kl_qp = kl["kl_pq"], kl["kl_qp"]
         for pi in pis:
-            low, high = (dv.certified_divergences(p, q, ("js_pi",), pi=x, **_grid(ctx))["js_pi"]
+            low, high = (dv.certified_divergences(p, q, ("js_pi",), pi=x, **ctx.certified_grid)["js_pi"]
                          for x in (pi, 1.0 - pi))
-            swapped = dv.certified_divergences(q, p, ("js_pi",), pi=1.0 - pi, **_grid(ctx))["js_pi"]
+            swapped = dv.certified_divergences(q, p, ("js_pi",), pi=1.0 - pi, **ctx.certified_grid)["js_pi"]
             rows += [
                 {"pair": pair, "pi": pi, "quantity": LIMITS[0], "value": abs(low.value / pi - kl_pq.value),
                  "exact_error": low.error / pi + kl_pq.error},
@@ -171,9 +161,3 @@ def judge(computed: Computed, ctx: Context) -> dict:
                f"KL[P||Q] = {kl_pair['KL[P||Q]']:.4f}, KL[Q||P] = {kl_pair['KL[Q||P]']:.4f} "
                f"({'matching' if kl_match else 'not matching'} the source's 0.3499, 0.7195).")
     return verdict(ID, "reproduced" if ok else "not reproduced", summary, numbers)
-
-
-def _grid(ctx: Context) -> dict:
-    """This figure's grid for certified values (its settings' quadrature keys), as keyword arguments."""
-    settings = ctx.settings
-    return {"points_per_sd": settings["quadrature_points_per_sd"], "halfwidth_sd": settings["quadrature_halfwidth_sd"]}

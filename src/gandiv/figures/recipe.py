@@ -66,6 +66,13 @@ class Context:
         return int(self.config["seed"])
 
     @property
+    def certified_grid(self) -> dict:
+        """The figure's own grid for certified values (settings `quadrature_points_per_sd`, `quadrature_halfwidth_sd`),
+        as keyword arguments of `gandiv.exact.divergences.certified_divergences`."""
+        return {"points_per_sd": self.settings["quadrature_points_per_sd"],
+                "halfwidth_sd": self.settings["quadrature_halfwidth_sd"]}
+
+    @property
     def quadrature(self) -> dict:
         """The exact stage's grid settings, as keyword arguments of `gandiv.exact.quadrature.grid_for`."""
         exact = self.config["exact"]
