@@ -16,8 +16,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-run: $(STAMP)  ## full replication: figures/ and figures/report.html
-	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml
+run: $(STAMP)  ## full replication: figures/ and figures/report.html (its wall time: benchmarks/make_run.json)
+	@start=$$($(BIN)/python -c 'import time; print(time.time())'); \
+	$(BIN)/snakemake --cores $(CORES) --configfile config/config.yaml && \
+	$(BIN)/python -c 'import json, subprocess, sys, time; commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip() or "unknown"; json.dump({"commit": commit, "wall_s": round(time.time() - float(sys.argv[1]), 1), "finished": time.strftime("%Y-%m-%d %H:%M")}, open("benchmarks/make_run.json", "w"))' "$$start"
 
 smoke: $(STAMP)  ## the whole DAG on the tiny config
 	$(BIN)/snakemake --cores $(CORES) --configfile config/smoke.yaml
@@ -36,7 +38,7 @@ bench: $(STAMP)  ## speed figures, printed as `name: value unit`
 	$(BIN)/python benchmarks/bench.py
 
 clean:  ## remove everything the pipeline wrote (keeps .venv)
-	rm -rf results logs .snakemake benchmarks/*/ figures/*.png figures/*.pdf figures/*.csv figures/report.html
+	rm -rf results logs .snakemake benchmarks/*/ benchmarks/make_run.json figures/*.png figures/*.pdf figures/*.csv figures/report.html
 
 compare: $(STAMP)  ## compare two runs' tables and verdicts: make compare OLD=dir NEW=dir [TOL="value=1e-12,1e-9"]
 	$(BIN)/python -m gandiv.report.compare $(OLD) $(NEW) $(foreach t,$(TOL),--tolerance $(t))

@@ -130,7 +130,7 @@ BAD = [
     ("figure-null", "figures/update-rules", None, "figures.update-rules", ["expected object", "null"]),
     # ------------------------------------------------------------- gan section
     ("gan-unknown-key", "gan/epochs", 10, "gan.epochs",
-     ["unknown key 'epochs'", "device, threads, pi_mode, steps, steps_per_call, batch_size", "grid"]),
+     ["unknown key 'epochs'", "device, threads, group_size, pi_mode, steps, steps_per_call, batch_size", "grid"]),
     ("gan-missing-grid", "gan/grid", DELETE, "gan.grid", ["missing required key 'grid'", "device"]),
     ("gan-device-enum", "gan/device", "tpu", "gan.device", ["'tpu'", "values cpu, gpu"]),
     ("gan-pi_mode-enum", "gan/pi_mode", "mixed", "gan.pi_mode", ["'mixed'", "values weights, batch"]),

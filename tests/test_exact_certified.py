@@ -111,30 +111,33 @@ def test_degenerate_samples_give_nan_with_a_reason():
 def test_collapsed_generators_are_evaluated_with_reasons_not_crashes():
     from gandiv.gan.evaluation import evaluate_run
     from gandiv.seeding import run_streams
-    from gandiv.gan.training import build_model
+    from gandiv.gan.training import build_run
 
     streams = run_streams(0, {"job": "test"})
     evaluation = lambda: streams.numpy("evaluation")  # noqa: E731
 
     # An mlp generator whose last kernel and bias are zero puts every sample at 0 (the reported crash).
-    model = build_model(BIMODAL, "mlp", "kl", 0.5, streams, TINY)
+    model = build_run(BIMODAL, "mlp", streams, TINY)
     last = model.generator.layers[-1]
     last.set_weights([np.zeros_like(w) for w in last.get_weights()])
-    rows = {(r["quantity"], r["method"]): r for r in evaluate_run(BIMODAL, model, "mlp", 0.5, 1000, 5, evaluation(), 8.0)}
+    rows = {(r["quantity"], r["method"]): r
+            for r in evaluate_run(BIMODAL, model, "mlp", "kl", 0.5, 1000, 5, evaluation(), 8.0)}
     assert np.isnan(rows[("kl_pq", "knn")]["value"]) and "zero k-NN distance" in rows[("kl_pq", "knn")]["note"]
     assert np.isfinite(rows[("kl_pq", "discriminator")]["value"])  # the other estimates are still made
 
     # A Gaussian generator collapsed to sd 1e-5 at x = 2: exact values NaN with the reason, never 19.9.
-    model = build_model(BIMODAL, "gaussian", "kl", 0.5, streams, TINY)
+    model = build_run(BIMODAL, "gaussian", streams, TINY)
     model.generator.mean.assign([2.0])
     model.generator.chol_raw.assign([[np.log(1e-5)]])
-    rows = {(r["quantity"], r["method"]): r for r in evaluate_run(BIMODAL, model, "gaussian", 0.5, 1000, 5, evaluation(), 8.0)}
+    rows = {(r["quantity"], r["method"]): r for r in evaluate_run(BIMODAL, model, "gaussian", "kl", 0.5, 1000, 5,
+                                                                           evaluation(), 8.0)}
     for quantity in ("kl_pq", "kl_qp", "js", "js_pi"):
         assert np.isnan(rows[(quantity, "exact")]["value"])
         assert "exact values undefined" in rows[(quantity, "exact")]["note"]
     # A healthy Gaussian generator: every exact value with its error estimate, bounds respected.
     model.generator.chol_raw.assign([[0.0]])
-    rows = {(r["quantity"], r["method"]): r for r in evaluate_run(BIMODAL, model, "gaussian", 0.5, 1000, 5, evaluation(), 8.0)}
+    rows = {(r["quantity"], r["method"]): r for r in evaluate_run(BIMODAL, model, "gaussian", "kl", 0.5, 1000, 5,
+                                                                           evaluation(), 8.0)}
     for quantity in ("kl_pq", "kl_qp", "js", "js_pi"):
         row = rows[(quantity, "exact")]
         assert np.isfinite(row["value"]) and 0.0 <= row["exact_error"] < 1e-6 and row["note"] == ""

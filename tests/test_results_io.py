@@ -353,15 +353,15 @@ def test_evaluation_job_names_a_truncated_status(tmp_path, monkeypatch):
 def test_evaluation_job_names_a_truncated_weights_file(tmp_path, monkeypatch):
     from gandiv.exact.densities import target_from_config
     from gandiv.gan.runs import GanRun, training_settings
-    from gandiv.gan.training import build_model
+    from gandiv.gan.training import build_run
     from gandiv.pipeline.gan_jobs import evaluate_group_job
 
     config = _smoke_config()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("gandiv.gan.training.configure_tensorflow", lambda *a: None)  # TF may be running already
     run = GanRun.from_folder(SMOKE_RUN)
-    model = build_model(target_from_config(config["targets"]["bimodal_1d"]), run.generator, run.update_rule, run.pi,
-                        run.streams(), training_settings(config, run))
+    model = build_run(target_from_config(config["targets"]["bimodal_1d"]), run.generator, run.streams(),
+                      training_settings(config, run))
     rio.write_json(run.file("status.json"), run.status | {"diverged": False})
     rio.save_weights(model.generator, run.file("generator.weights.h5"))
     rio.save_weights(model.discriminator, run.file("discriminator.weights.h5"))

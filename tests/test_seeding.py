@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 from gandiv.exact.densities import gaussian  # noqa: E402
 from gandiv.gan.runs import GanRun  # noqa: E402
 from gandiv.seeding import STREAMS, run_streams  # noqa: E402
-from gandiv.gan.training import build_model  # noqa: E402
+from gandiv.gan.training import RunSpec, build_group, build_run  # noqa: E402
 
 TARGET = gaussian(1.0, 0.25)  # the reported case: a 1-D Gaussian P, so a real batch is an affine map of normal noise
 SETTINGS = {"pi_mode": "weights", "steps_per_call": 10, "batch_size": 64, "n_snapshot_samples": 64,
@@ -35,15 +35,17 @@ def gan_streams(status: dict):
 def first_batches(status: dict) -> dict[str, list[np.ndarray]]:
     """The first batches of every stream of a GAN run, drawn by the code that draws them in training and evaluation."""
     streams = gan_streams(status)
-    model = build_model(TARGET, status["generator"], status["rule"], status["pi"], streams, SETTINGS)
+    model, (networks,) = build_group(TARGET, status["generator"], [RunSpec(status["rule"], status["pi"], streams)],
+                                     SETTINGS | {"gp_weight": 0.1})  # with a penalty, so that its points are drawn
+    chunk = {name: np.asarray(values) for name, values in model.draw_chunk(N_BATCHES).items()}
     n = SETTINGS["batch_size"]
     evaluation = streams.numpy("evaluation")
-    kernels = [w.ravel() for w in model.discriminator.get_weights() if w.ndim == 2]  # biases start at 0
-    return {
-        "real data": [np.asarray(model.sampler.sample(n)).ravel() for _ in range(N_BATCHES)],
-        "generator noise": [np.asarray(model.noise(n)).ravel() for _ in range(N_BATCHES)],
-        "penalty points": [np.asarray(keras.random.uniform((n, 1), seed=model.penalty_seed)).ravel()
-                           for _ in range(N_BATCHES)],
+    kernels = [w.ravel() for w in networks.discriminator.get_weights() if w.ndim == 2]  # biases start at 0
+    return {  # step k's draws; (d-step 0, run 0) where the draw has those axes
+        "real data": [chunk["real"][k, 0, 0].ravel() for k in range(N_BATCHES)],
+        "generator noise": [chunk["noise"][k, 0].ravel() for k in range(N_BATCHES)],
+        "discriminator-step noise": [chunk["fake_noise"][k, 0, 0].ravel() for k in range(N_BATCHES)],
+        "penalty points": [chunk["mix"][k, 0, 0].ravel() for k in range(N_BATCHES)],
         "snapshot noise": [streams.numpy("snapshot_noise").standard_normal((n, model.latent_dim)).ravel()],
         "evaluation": [TARGET.sample(n, evaluation).ravel(), evaluation.standard_normal((n, 1)).ravel()],
         "initial weights": [np.concatenate(kernels)],
@@ -55,7 +57,7 @@ def test_no_stream_of_one_run_repeats_or_correlates_with_any_stream_of_another()
     for run in RUNS:
         for stream, values in first_batches(run).items():
             batches += [(json.dumps(run, sort_keys=True), stream, i, v) for i, v in enumerate(values)]
-    assert len(batches) == len(RUNS) * (3 * N_BATCHES + 4)
+    assert len(batches) == len(RUNS) * (4 * N_BATCHES + 4)
     for (run_a, stream_a, i, a), (run_b, stream_b, j, b) in itertools.combinations(batches, 2):
         if run_a == run_b and stream_a == stream_b:
             continue  # successive batches of one stream are one sequence, not two streams
@@ -88,6 +90,6 @@ def test_a_run_rebuilt_for_evaluation_gets_its_training_streams_and_initial_weig
     assert gan_streams(saved) == gan_streams(status)
     zoo_run = GanRun("zoo", status["target"], status["generator"], status["rule"], "plain", status["pi"], status["seed"])
     assert zoo_run.streams() != gan_streams(status)  # a zoo run is another run
-    built = [build_model(TARGET, "mlp", "minimax", 0.3, gan_streams(s), SETTINGS) for s in (status, saved)]
+    built = [build_run(TARGET, "mlp", gan_streams(s), SETTINGS) for s in (status, saved)]
     for a, b in zip(*(m.generator.get_weights() + m.discriminator.get_weights() for m in built)):
         np.testing.assert_array_equal(a, b)

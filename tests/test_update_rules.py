@@ -32,7 +32,8 @@ P, Q = gaussian(0.0, 1.0), gaussian(1.0, 1.5**2)  # overlapping, unequal spreads
 
 
 def tensor(x):
-    return keras.ops.convert_to_tensor(np.asarray(x, dtype=float), dtype="float64")
+    """Network outputs of one run, as the losses take them: shape (runs=1, n, 1)."""
+    return keras.ops.convert_to_tensor(np.asarray(x, dtype=float).reshape(1, -1, 1), dtype="float64")
 
 
 def refuses(rule, formula, call):
@@ -69,7 +70,7 @@ def test_tensorflow_generator_loss_is_the_mean_of_the_numpy_loss(rule):
     if rule not in rules_with("logit_loss"):
         refuses(rule, "logit_loss", lambda: unit(rule).logit_loss(logits))
         return
-    value = float(unit(rule).generator_loss(tensor(logits)))
+    value = float(unit(rule).generator_loss(tensor(logits))[0])
     # Both in float64: softplus against log_expit differ by a few ulps per term, and the two means sum
     # 1000 terms of size <= ~10 in different orders: ~1e-13 absolute at most.
     assert value == pytest.approx(unit(rule).logit_loss(logits).mean(), rel=1e-12, abs=1e-12)
@@ -137,7 +138,7 @@ def test_the_discriminator_loss_is_minimised_by_the_optimal_discriminator(rule):
 
     def minimiser(d_star):
         def loss(o):
-            return float(unit(rule).discriminator_loss(tensor([o]), tensor([o]), d_star, True))
+            return float(unit(rule).discriminator_loss(tensor([o]), tensor([o]), d_star, True)[0])
         return minimize_scalar(loss, bracket=(-1.0, 1.0), method="brent", options={"xtol": 1e-12}).x
 
     found = np.array([minimiser(d) for d in expit(star)])
@@ -156,12 +157,12 @@ def test_the_prior_enters_by_weights_or_by_batch_shares_alike(rule):
     rng = np.random.default_rng(2)
     real, fake = tensor(rng.normal(size=(3, 1))), tensor(rng.normal(size=(7, 1)))
     d_loss = unit(rule).discriminator_loss
-    batch = float(d_loss(real, fake, 0.3, False))
+    batch = float(d_loss(real, fake, 0.3, False)[0])
     if rule in CRITIC_RULES:
-        assert batch == float(d_loss(real, fake, 0.8, True)) == float(d_loss(real, fake, 0.1, False))
+        assert batch == float(d_loss(real, fake, 0.8, True)[0]) == float(d_loss(real, fake, 0.1, False)[0])
         return
-    assert batch == pytest.approx(float(d_loss(real, fake, 0.3, True)), rel=1e-14)  # float64 round-off
-    assert abs(batch - float(d_loss(real, fake, 0.5, True))) > 1e-3  # and pi does matter
+    assert batch == pytest.approx(float(d_loss(real, fake, 0.3, True)[0]), rel=1e-14)  # float64 round-off
+    assert abs(batch - float(d_loss(real, fake, 0.5, True)[0])) > 1e-3  # and pi does matter
 
 
 # ------------------------------------------------------------------ plug-in estimates

@@ -106,7 +106,7 @@ def test_a_deleted_weights_file_is_retrained_not_an_evaluation_failure(smoke_run
                            "gan_evaluate", cwd=smoke_run)
         out = result.stdout + result.stderr
         assert result.returncode == 0, out[-3000:]
-        train = [block for block in out.split("rule ")[1:] if block.startswith("gan_train:")]
+        train = [block for block in out.split("rule ")[1:] if block.startswith("gan_train_")]
         assert len(train) == 1 and "gaussian/minimax/plain/pi0.2/seed0/generator.weights.h5" in train[0], out[-3000:]
     finally:
         shutil.copy2(backup, weights)  # same bytes and mtime: the run is whole again

@@ -153,13 +153,13 @@ def test_one_seed_cannot_show_that_there_is_no_winner():
 
 def test_density_runs_get_exact_divergences_and_estimates_beside_them():
     from gandiv.seeding import run_streams
-    from gandiv.gan.training import build_model
+    from gandiv.gan.training import build_run
     from gandiv.gan.zoo_evaluation import evaluate_zoo_run
 
     target = gaussian([1.0], [[0.5]])
     settings = training_settings(ZOO, "nonsaturating", "plain", "gaussian") | {"steps_per_call": 10}
     streams = run_streams(0, {"job": "test_zoo"})
-    model = build_model(target, "gaussian", "lsgan", 0.5, streams, settings)  # untrained: Q = N(0, 1)
+    model = build_run(target, "gaussian", streams, settings)  # untrained: Q = N(0, 1)
     rows = {(r["quantity"], r["method"]): r for r in evaluate_zoo_run(target, model, "lsgan", "gaussian", 4000, 5,
                                                                       0.01, streams.numpy("evaluation"), 8.0)}
     q = gaussian([0.0], [[1.0]])

@@ -16,6 +16,7 @@ from gandiv.figures import wgan_critic  # noqa: E402
 from gandiv.exact.families import Family  # noqa: E402
 from gandiv.exact.fitting import FitObjective  # noqa: E402
 from gandiv.gan import runs  # noqa: E402
+from gandiv.gan.groups import training_groups  # noqa: E402
 from gandiv.sequence import runs as pair_runs  # noqa: E402
 from gandiv.gan.kinds import DiscriminatorKind, GeneratorKind  # noqa: E402
 from gandiv.update_rules import UpdateRule  # noqa: E402
@@ -43,9 +44,10 @@ def declared(*keys):
 RUN_FOLDER, RUN_FILES = runs.RUN_FOLDER, runs.RUN_FILES
 
 
-def gan_env(wildcards):
-    """The conda env of a GAN job: with CUDA when its study runs on the GPU."""
-    return "../../envs/gan-gpu.yaml" if runs.device(config, wildcards.study) == "gpu" else "../../envs/gan.yaml"
+def gan_env(study):
+    """The conda env of a GAN job of `study` (a name, or wildcards naming it): with CUDA when it runs on the GPU."""
+    study = getattr(study, "study", study)
+    return "../../envs/gan-gpu.yaml" if runs.device(config, study) == "gpu" else "../../envs/gan.yaml"
 
 
 # ---------------------------------------------------------------- scheduled sampling (gandiv.sequence.runs)
@@ -67,7 +69,7 @@ def job_benchmarks():
     """Per-job benchmark files of every job this config's report depends on (for its run time)."""
     files = [f"benchmarks/figure/{fig}.tsv" for fig in enabled_figures()]
     files += [f"benchmarks/animation/{Path(gif).stem}.tsv" for gif in animations()]
-    files += [f"benchmarks/{run.folder}.tsv" for run in runs.all_runs(config)]
+    files += [f"benchmarks/{group.label}.tsv" for group in training_groups(config)]
     files += [f"benchmarks/gan_evaluate/{s}/{t}/{g}.tsv" for s, t, g in runs.evaluation_groups(config)]
     files += [f"benchmarks/{run.folder}.tsv" for run in pair_runs.pair_runs(config)]
     if "wgan-critic" in config["figures"]:

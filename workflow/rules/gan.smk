@@ -1,31 +1,29 @@
-# Every GAN run (the pi x rule grid and the objectives zoo alike, gandiv.gan.runs): one training job per run,
-# one evaluation job per (study, target, generator) group; and the wgan-critic figure's fixed-pair networks.
+# Every GAN run (the pi x rule grid and the objectives zoo alike, gandiv.gan.runs): one training job per
+# training group (runs trained together as one model, gandiv.gan.groups; one rule per group, since a group's
+# outputs are its runs' files), one evaluation job per (study, target, generator); and the wgan-critic
+# figure's fixed-pair networks.
 
 
-rule gan_train:
-    output:
-        **{Path(name).stem.removesuffix(".weights"): f"{RUN_FOLDER}/{name}" for name in RUN_FILES},
-    params:
-        job=lambda w: declared(*runs.training_keys(config, w.study, w.target, [w.update_rule])),
-    threads: lambda w: runs.threads(config, w.study)
-    resources:
-        gpu=lambda w: int(runs.device(config, w.study) == "gpu"),
-    log:
-        f"logs/{RUN_FOLDER}.log",
-    benchmark:
-        f"benchmarks/{RUN_FOLDER}.tsv"
-    wildcard_constraints:
-        study=pattern(runs.STUDIES),
-        target="[^/]+",
-        generator=pattern(GeneratorKind),
-        update_rule=pattern(UpdateRule),
-        discriminator=pattern(DiscriminatorKind),
-        pi="[0-9.e-]+",
-        seed="[0-9]+",
-    conda:
-        gan_env
-    script:
-        "../scripts/gan_train.py"
+for group in training_groups(config):
+
+    rule:
+        name:
+            group.rule_name
+        output:
+            **{Path(name).stem.removesuffix(".weights"): group.files(name) for name in RUN_FILES},
+        params:
+            job=declared(*runs.training_keys(config, group.study, group.target, group.rules)),
+        threads: runs.threads(config, group.study)
+        resources:
+            gpu=int(runs.device(config, group.study) == "gpu"),
+        log:
+            f"logs/{group.label}.log",
+        benchmark:
+            f"benchmarks/{group.label}.tsv"
+        conda:
+            gan_env(group.study)
+        script:
+            "../scripts/gan_train.py"
 
 
 rule gan_evaluate:

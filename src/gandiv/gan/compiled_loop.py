@@ -13,7 +13,15 @@ import tensorflow as tf
 
 
 class InGraphDataModel(keras.Model):
-    """A `keras.Model` whose `train_step` ignores its input; `fit` runs `steps_per_execution` steps per call."""
+    """A `keras.Model` that makes its own data; `fit` runs `steps_per_execution` steps per call.
+
+    `draw_chunk(steps)` may draw a call's random numbers at once (a structure of tensors with a leading step
+    axis); step k's `train_step` gets its slice k. The default draws nothing and each step gets None.
+    """
+
+    def draw_chunk(self, steps: int):
+        """Data of `steps` steps with a leading step axis, or None (the steps draw their own)."""
+        return None
 
     def make_train_function(self, force=False):
         """`fit`'s per-call function: the configured number of inlined steps in one `tf.function`."""
@@ -24,8 +32,9 @@ class InGraphDataModel(keras.Model):
 
         @tf.function
         def run_steps():
-            for _ in tf.range(self.steps_per_execution):
-                self.train_step(None)
+            chunk = self.draw_chunk(self.steps_per_execution)
+            for k in tf.range(self.steps_per_execution):
+                self.train_step(None if chunk is None else tf.nest.map_structure(lambda t: t[k], chunk))
             return {metric.name: metric.result() for metric in self.metrics}
 
         self.train_function = lambda iterator: run_steps()

@@ -21,7 +21,7 @@ from gandiv.exact import divergences as dv
 from gandiv.exact.densities import GaussianMixture
 from gandiv.samples.knn import knn_kl_both_or_reason
 from gandiv.exact.quadrature import Grid, QuadratureError, grid_for, refined_grid
-from gandiv.update_rules import unit
+from gandiv.update_rules import UpdateRule, unit
 
 EVAL_BATCH = 65536
 MASS_TOL = 1e-3  # a flow's density must integrate to 1 within this on the grid for its divergences to count as exact
@@ -90,17 +90,18 @@ def tidy_rows(quantity: str, method: str, value: float, exact: dv.Certified | No
             "error": float(value) - truth, "exact_error": exact.error if exact is not None else np.nan, "note": note}
 
 
-def evaluate_run(target: GaussianMixture, model, kind: str, pi: float, n_samples: int, knn_k: int,
+def evaluate_run(target: GaussianMixture, model, kind: str, rule: str, pi: float, n_samples: int, knn_k: int,
                  rng: np.random.Generator, points_per_sd: float) -> list[dict]:
-    """Tidy rows (quantity, method, value, exact, error, exact_error, note) for one trained GAN; `rng` is the run's
-    `evaluation` stream, `points_per_sd` the density of the exact values' grid (config `gan.evaluation`)."""
+    """Tidy rows (quantity, method, value, exact, error, exact_error, note) for one trained GAN (`model`: its
+    networks, `gandiv.gan.training.RunNetworks`; `rule`: its update rule); `rng` is the run's `evaluation` stream,
+    `points_per_sd` the density of the exact values' grid (config `gan.evaluation`)."""
     real = target.sample(n_samples, rng)
     noise = rng.standard_normal((n_samples, model.latent_dim))
     fake = model_outputs(model.generator, noise)
     exact, exact_note = exact_divergences(target, model.generator, kind, pi, fake, points_per_sd)
     knn, knn_note = knn_kl_both_or_reason(real, fake, k=knn_k)
     estimates = {
-        "discriminator": (unit(model.rule).plug_ins(model_outputs(model.discriminator, real)[:, 0],
+        "discriminator": (unit(UpdateRule(rule)).plug_ins(model_outputs(model.discriminator, real)[:, 0],
                                                     model_outputs(model.discriminator, fake)[:, 0], pi), ""),
         "knn": (knn, knn_note),
     }

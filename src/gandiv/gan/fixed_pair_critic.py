@@ -56,8 +56,9 @@ class FixedPairCritic(InGraphDataModel):
             if self.objective is CriticObjective.GAN:
                 loss = ops.mean(ops.softplus(-real_out)) + ops.mean(ops.softplus(fake_out))
             else:
+                mix = keras.random.uniform((self.batch_size, 1), seed=self.penalty_seed)
                 loss = (ops.mean(fake_out) - ops.mean(real_out)
-                        + self.gp_weight * gradient_penalty(self.network, real, fake, self.penalty_seed))
+                        + self.gp_weight * gradient_penalty(self.network, real, fake, mix))
         grads = tape.gradient(loss, self.network.trainable_weights)
         self.optimizer.apply(grads, self.network.trainable_weights)
         self.loss_tracker.update_state(loss)

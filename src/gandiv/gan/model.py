@@ -1,11 +1,11 @@
-"""A GAN whose discriminator sees real data with prior pi, trained with a chosen generator update rule.
+"""A group of GANs whose discriminators see real data with prior pi, each trained with its own generator update rule.
 
-Written the keras-io way: a `keras.Model` subclass holding both networks, its
-own `train_step` (one D-step, then one M-step), one optimizer per network and
-metric trackers. `compile(steps_per_execution=K)` runs K steps inside one
-compiled call: a graph while-loop with the step inlined (`compiled_loop`).
-Real samples are drawn inside the step from the analytic target, so the data are
-fresh every step (the setting of the theory) and the loop needs no input pipeline.
+Written the keras-io way: a `keras.Model` subclass holding both (stacked) networks, its own `train_step`
+(`d_steps` D-steps, then one M-step), one optimizer per network and metric trackers (one value per run).
+`compile(steps_per_execution=K)` runs K steps inside one compiled call: a graph while-loop with the step
+inlined (`compiled_loop`). Real samples come from the analytic target, fresh every step (the setting of the
+theory), drawn in-graph at the start of each call, so the loop needs no input pipeline. A single run is a
+group of one.
 """
 
 from __future__ import annotations
@@ -30,15 +30,19 @@ class PiMode(str, Enum):
     BATCH = "batch"  # unweighted loss, real share of the batch = pi
 
 
-def gradient_penalty(network: keras.Model, real, fake, seed_generator):
-    """E (|grad f(x_hat)| - 1)^2 at random points x_hat between paired real and generated samples (WGAN-GP)."""
-    mix = keras.random.uniform((ops.shape(real)[0], 1), seed=seed_generator)
-    between = mix * real + (1.0 - mix) * fake
+def gradient_penalty(network: keras.Model, real, fake, mix):
+    """E (|grad f(x_hat)| - 1)^2 at the points x_hat = mix * real + (1 - mix) * fake between paired real and generated
+    samples (WGAN-GP, Gulrajani et al., 2017, eq. 3).
+
+    real, fake: (..., n, d); mix: (..., n, 1) uniform on [0, 1]; the mean is over each network's n points, so a
+    stacked network (runs, n, d) gets one penalty per run, shape (runs,), and a single network a scalar.
+    """
+    between = ops.convert_to_tensor(mix * real + (1.0 - mix) * fake)
     with tf.GradientTape() as tape:
         tape.watch(between)
         out = network(between, training=True)
-    slope = ops.sqrt(ops.sum(ops.square(tape.gradient(out, between)), axis=1) + 1e-12)  # + 1e-12: finite grad at 0
-    return ops.mean(ops.square(slope - 1.0))
+    slope = ops.sqrt(ops.sum(ops.square(tape.gradient(out, between)), axis=-1) + 1e-12)  # + 1e-12: finite grad at 0
+    return ops.mean(ops.square(slope - 1.0), axis=-1)
 
 
 def batch_sizes(batch_size: int, pi: float, mode: PiMode) -> tuple[int, int]:
@@ -52,56 +56,84 @@ def batch_sizes(batch_size: int, pi: float, mode: PiMode) -> tuple[int, int]:
 
 
 class MixtureSampler:
-    """Draws from a Gaussian mixture inside the compiled step, in a few large ops.
+    """Maps uniform and normal draws to samples of a Gaussian mixture, in a few large ops.
 
-    The component comes from one uniform draw against the cumulative weights; the
-    noise is mapped through every component's Cholesky factor in one matmul and the
-    drawn component's row is kept by a one-hot mask (cheaper than per-sample gathers).
-    `seed` is a Keras seed (a run's `training_data` stream, see `gandiv.seeding`).
+    The component comes from the uniform against the cumulative weights; the normal noise is mapped through
+    every component's Cholesky factor in one matmul and the drawn component's row is kept by a one-hot mask
+    (cheaper than per-sample gathers). Works on any leading shape: uniform (..., 1), normal (..., d).
     """
 
-    def __init__(self, target: GaussianMixture, seed: int):
+    def __init__(self, target: GaussianMixture):
         self.n_components, self.dim = len(target.weights), target.dim
         self.cumulative = np.cumsum(target.weights)[:-1].astype("float32")
         chols = np.linalg.cholesky(target.covariances)  # (K, d, d)
         # z @ stacked = [L_1 z, ..., L_K z] laid out (K, d) per sample
         self.stacked_chols = np.transpose(chols, (2, 0, 1)).reshape(self.dim, -1).astype("float32")
         self.means = target.means.astype("float32")
-        self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def sample(self, n: int):
-        uniform = keras.random.uniform((n, 1), seed=self.seed_generator)
-        component = ops.sum(ops.cast(uniform > self.cumulative, "int32"), axis=1)
-        noise = keras.random.normal((n, self.dim), seed=self.seed_generator)
-        every = ops.reshape(ops.matmul(noise, self.stacked_chols), (n, self.n_components, self.dim)) + self.means
-        return ops.sum(every * ops.one_hot(component, self.n_components)[:, :, None], axis=1)
+    def transform(self, uniform, normal):
+        """Samples (..., d) from uniforms (..., 1) and standard normals (..., d)."""
+        component = ops.sum(ops.cast(uniform > self.cumulative, "int32"), axis=-1)
+        shape = ops.shape(normal)
+        every = ops.reshape(ops.matmul(ops.reshape(normal, (-1, self.dim)), self.stacked_chols),
+                            (-1, self.n_components, self.dim)) + self.means
+        picked = ops.sum(every * ops.one_hot(ops.reshape(component, (-1,)), self.n_components)[:, :, None], axis=1)
+        return ops.reshape(picked, shape)
+
+    def sample(self, n: int, seed_generator):
+        """n samples (n, d), drawn with a Keras SeedGenerator."""
+        return self.transform(keras.random.uniform((n, 1), seed=seed_generator),
+                              keras.random.normal((n, self.dim), seed=seed_generator))
 
 
-class AdversarialModel(InGraphDataModel):
-    """Generator G(z) and discriminator D(x) (a logit, an LSGAN score or a critic) trained against each other.
+class RunSeeds:
+    """One run's in-graph random streams (`gandiv.seeding`): real data, generator noise, penalty points."""
 
-    Each step makes `d_steps` discriminator updates, then one generator update. Critic rules bound
-    their network's slope: `weight_clip` clips every weight after each update, making it K-Lipschitz
-    for some K (WGAN); `gp_weight` adds the gradient penalty, pulling |grad f| towards 1 (WGAN-GP).
-    Real data, generator noise and penalty points come from the run's own streams (`gandiv.seeding`).
+    def __init__(self, streams: Streams):
+        self.data = keras.random.SeedGenerator(streams.keras_seed("training_data"))
+        self.noise = keras.random.SeedGenerator(streams.keras_seed("generator_noise"))
+        self.penalty = keras.random.SeedGenerator(streams.keras_seed("penalty_points"))
+
+
+class GroupGAN(InGraphDataModel):
+    """A group of GANs trained as one: generators G_r(z) and discriminators D_r(x) (a logit, an LSGAN score or a
+    critic), stacked along a leading run axis (`gandiv.gan.stacked`), each run with its own update rule, prior pi,
+    random streams and optimizer state (Adam and RMSprop act elementwise, so one optimizer per network serves all
+    runs). The runs share the target, the networks' sizes and the training settings.
+
+    Each step makes `d_steps` discriminator updates, then one generator update. The loss is the sum of the runs'
+    losses, so each run's gradient is that of its own loss. Critic rules bound their network's slope:
+    `weight_clip` clips every weight after each update (WGAN); `gp_weight` adds the gradient penalty (WGAN-GP).
+    Every random number of a compiled chunk is drawn at its start, per run from the run's own streams, so a run
+    draws the same numbers alone and in any group.
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, target: GaussianMixture, latent_dim: int,
-                 rule: UpdateRule, pi: float, pi_mode: PiMode, batch_size: int, streams: Streams, d_steps: int = 1,
-                 weight_clip: float | None = None, gp_weight: float = 0.0, **kwargs):
+                 rules: list[UpdateRule], pis: list[float], pi_mode: PiMode, batch_size: int, streams: list[Streams],
+                 d_steps: int = 1, weight_clip: float | None = None, gp_weight: float = 0.0, **kwargs):
         super().__init__(**kwargs)
+        if not len(rules) == len(pis) == len(streams) > 0:
+            raise ValueError(f"a group needs one rule, pi and stream set per run: got {len(rules)}, {len(pis)}, "
+                             f"{len(streams)}")
         self.generator, self.discriminator = generator, discriminator
-        self.sampler = MixtureSampler(target, streams.keras_seed("training_data"))
-        self.latent_dim, self.rule, self.pi, self.pi_mode = latent_dim, rule, pi, pi_mode
-        self.rule_unit = unit(rule)  # the rule's losses
-        self.n_real, self.n_fake = batch_sizes(batch_size, pi, pi_mode)
+        self.sampler, self.dim, self.latent_dim = MixtureSampler(target), target.dim, latent_dim
+        self.rules, self.pi_mode = [UpdateRule(r) for r in rules], pi_mode
+        self.pi = np.asarray(pis, dtype="float32")
+        sizes = {batch_sizes(batch_size, pi, pi_mode) for pi in pis}
+        if len(sizes) > 1:
+            raise ValueError(f"runs with pi_mode batch and different pi cannot share a group (batch sizes {sizes})")
+        (self.n_real, self.n_fake), = sizes
         if gp_weight and self.n_real != self.n_fake:
             raise ValueError("the gradient penalty pairs real and generated samples: it needs pi_mode weights")
         self.batch_size, self.d_steps, self.weight_clip, self.gp_weight = batch_size, d_steps, weight_clip, gp_weight
-        self.noise_seed = keras.random.SeedGenerator(streams.keras_seed("generator_noise"))
-        self.penalty_seed = keras.random.SeedGenerator(streams.keras_seed("penalty_points"))
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in
-                         ("d_loss", "g_loss", "real_logit", "fake_logit")}
+        self.seeds = [RunSeeds(s) for s in streams]
+        self.slices = rule_slices(self.rules)
+        self.trackers = {name: RunMean(len(rules), name=name) for name in ("d_loss", "g_loss", "real_logit",
+                                                                           "fake_logit")}
+
+    @property
+    def runs(self) -> int:
+        return len(self.rules)
 
     @property
     def metrics(self):
@@ -111,36 +143,91 @@ class AdversarialModel(InGraphDataModel):
         super().compile(**kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
 
-    def noise(self, n):
-        return keras.random.normal((n, self.latent_dim), seed=self.noise_seed)
+    def draw_chunk(self, steps: int) -> dict:
+        """Every random number of `steps` steps, per run from its own streams, stacked on axis 2 (the run axis).
 
-    def discriminator_step(self):
-        """One D update on fresh real and generated samples; returns its loss and mean outputs."""
-        real = self.sampler.sample(self.n_real)
-        fake = self.generator(self.noise(self.n_fake), training=True)  # a constant for the D-step
+        real (steps, d_steps, runs, n_real, d), fake_noise (steps, d_steps, runs, n_fake, latent),
+        noise (steps, runs, batch, latent) and, with a gradient penalty, mix (steps, d_steps, runs, n_real, 1).
+        """
+        n_d = steps * self.d_steps
+
+        def per_run(draw):
+            return ops.stack([draw(s) for s in self.seeds], axis=1)
+
+        uniform = per_run(lambda s: keras.random.uniform((n_d, self.n_real, 1), seed=s.data))
+        normal = per_run(lambda s: keras.random.normal((n_d, self.n_real, self.dim), seed=s.data))
+        fake_noise = per_run(lambda s: keras.random.normal((n_d, self.n_fake, self.latent_dim), seed=s.noise))
+        noise = per_run(lambda s: keras.random.normal((steps, self.batch_size, self.latent_dim), seed=s.noise))
+        chunk = {"real": self.sampler.transform(uniform, normal), "fake_noise": fake_noise, "noise": noise}
+        if self.gp_weight:
+            chunk["mix"] = per_run(lambda s: keras.random.uniform((n_d, self.n_real, 1), seed=s.penalty))
+        shape = (steps, self.d_steps)
+        return {k: ops.reshape(v, shape + tuple(v.shape[1:])) if k != "noise" else v for k, v in chunk.items()}
+
+    def per_run_loss(self, loss_of_unit, *outputs):
+        """(runs,) losses: each rule's formula on its runs' slice of the outputs (runs, n, 1)."""
+        pieces = [loss_of_unit(unit(rule), *(o[start:stop] for o in outputs), self.pi[start:stop])
+                  for rule, start, stop in self.slices]
+        return pieces[0] if len(pieces) == 1 else ops.concatenate(pieces, axis=0)
+
+    def discriminator_step(self, real, fake_noise, mix=None):
+        """One D update of every run on its real samples and generated samples; returns (runs,) loss and means."""
+        fake = self.generator(fake_noise, training=True)  # a constant for the D-step
+        weighted = self.pi_mode is PiMode.WEIGHTS
         with tf.GradientTape() as tape:
-            out = self.discriminator(ops.concatenate([real, fake], axis=0), training=True)  # one pass for both
-            real_out, fake_out = out[: self.n_real], out[self.n_real:]
-            d_loss = self.rule_unit.discriminator_loss(real_out, fake_out, self.pi, self.pi_mode is PiMode.WEIGHTS)
+            out = self.discriminator(ops.concatenate([real, fake], axis=1), training=True)  # one pass for both
+            real_out, fake_out = out[:, : self.n_real], out[:, self.n_real:]
+            d_loss = self.per_run_loss(lambda u, r, f, pi: u.discriminator_loss(r, f, pi, weighted), real_out,
+                                       fake_out)
             if self.gp_weight:
-                d_loss += self.gp_weight * gradient_penalty(self.discriminator, real, fake, self.penalty_seed)
-        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+                d_loss += self.gp_weight * gradient_penalty(self.discriminator, real, fake, mix)
+            total = ops.sum(d_loss)
+        grads = tape.gradient(total, self.discriminator.trainable_weights)
         self.d_optimizer.apply(grads, self.discriminator.trainable_weights)
         if self.weight_clip is not None:
             for weight in self.discriminator.trainable_weights:
                 weight.assign(ops.clip(weight, -self.weight_clip, self.weight_clip))
-        return d_loss, ops.mean(real_out), ops.mean(fake_out)
+        return d_loss, ops.mean(real_out, axis=(1, 2)), ops.mean(fake_out, axis=(1, 2))
 
     def train_step(self, data):
-        for _ in range(self.d_steps):  # unrolled in the graph: d_steps is small (1, or 5 for critics)
-            d_loss, real_out, fake_out = self.discriminator_step()
+        for k in range(self.d_steps):  # unrolled in the graph: d_steps is small (1, or 5 for critics)
+            d_loss, real_out, fake_out = self.discriminator_step(data["real"][k], data["fake_noise"][k],
+                                                                 data["mix"][k] if self.gp_weight else None)
         with tf.GradientTape() as tape:
-            out = self.discriminator(self.generator(self.noise(self.batch_size), training=True), training=True)
-            g_loss = self.rule_unit.generator_loss(out)
-        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+            out = self.discriminator(self.generator(data["noise"], training=True), training=True)
+            g_loss = self.per_run_loss(lambda u, o, pi: u.generator_loss(o), out)
+            total = ops.sum(g_loss)
+        grads = tape.gradient(total, self.generator.trainable_weights)
         self.g_optimizer.apply(grads, self.generator.trainable_weights)
 
         for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("real_logit", real_out),
                             ("fake_logit", fake_out)):
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+
+def rule_slices(rules: list[UpdateRule]) -> list[tuple[UpdateRule, int, int]]:
+    """(rule, start, stop) of each stretch of consecutive runs with the same rule."""
+    slices = []
+    for i, rule in enumerate(rules):
+        if slices and slices[-1][0] is rule:
+            slices[-1] = (rule, slices[-1][1], i + 1)
+        else:
+            slices.append((rule, i, i + 1))
+    return slices
+
+
+class RunMean(keras.metrics.Metric):
+    """Per-run mean of a (runs,) value over the steps since the last reset: shape (runs,)."""
+
+    def __init__(self, runs: int, **kwargs):
+        super().__init__(**kwargs)
+        self.total = self.add_variable(shape=(runs,), initializer="zeros", name="total")
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, values):
+        self.total.assign_add(ops.cast(values, self.total.dtype))
+        self.count.assign_add(1.0)
+
+    def result(self):
+        return self.total / ops.maximum(self.count, 1.0)

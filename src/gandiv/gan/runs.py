@@ -151,6 +151,14 @@ def training_settings(config: Mapping, run: GanRun) -> dict:
     return zoo.training_settings(config["figures"][ZOO], run.update_rule, run.discriminator, run.generator)
 
 
+def network_settings(config: Mapping, run: GanRun) -> dict:
+    """The networks' sizes of a run, all that rebuilding its networks reads (`gandiv.gan.training.build_run`): the
+    `generator` and `discriminator` entries of its training settings."""
+    if run.study == "grid":
+        return {"generator": config["gan"]["generator"], "discriminator": config["gan"]["discriminator"]}
+    return zoo.network_settings(config["figures"][ZOO], run.discriminator, run.generator)
+
+
 def evaluation_settings(config: Mapping, study: str) -> dict:
     """Sample size, k of the k-NN estimator, grid density of the exact values (and, for the zoo, the share of
     samples that makes a mode covered) of a study's evaluation."""
@@ -187,9 +195,14 @@ def training_keys(config: Mapping, study: str, target: str, rules: list[str]) ->
 
 
 def evaluation_keys(config: Mapping, study: str, target: str) -> list[str]:
-    """Dotted config keys the evaluation of a (study, target) group reads."""
+    """Dotted config keys the evaluation of a (study, target) group reads: where it runs, the networks' sizes (to
+    rebuild them, `network_settings`), the evaluation's settings and the target."""
     if study == "grid":
-        rules = sorted({run.update_rule for run in grid_runs(config, target)})
-        return training_keys(config, study, target, rules) + ["gan.evaluation"]
-    rules = config["figures"][ZOO]["rules"]
-    return training_keys(config, study, target, rules) + [f"figures.{ZOO}.evaluation", f"figures.{ZOO}.min_mode_share"]
+        return ["gan.device", "gan.generator", "gan.discriminator", "gan.evaluation", f"targets.{target}"]
+    settings = config["figures"][ZOO]
+    keys = ["device", "generator", "discriminator", "density_runs.targets", "evaluation", "min_mode_share"]
+    if target in settings["density_runs"]["targets"]:
+        keys.append("density_runs.generator")
+        if zoo.generator_for(settings, target) == "flow":
+            keys.append("density_runs.flow_layers")
+    return [f"figures.{ZOO}.{key}" for key in keys] + [f"targets.{target}"]

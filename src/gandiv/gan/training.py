@@ -1,8 +1,11 @@
-"""One GAN training run: configure TensorFlow, train in compiled chunks, keep history and snapshots, catch blow-ups.
+"""GAN training: configure TensorFlow, train a group of runs as one model in compiled chunks, keep each run's
+history and snapshots, catch blow-ups.
 
-A run is fully determined by its settings and its streams (`gandiv.seeding`: one root per
-run, from its seed and identity): on CPU the final weights are bit-identical between runs
-(TensorFlow op determinism, seeded initialisers and seeded in-graph sampling).
+A group is a list of runs (rule, pi, streams) that share a target, a generator kind and the training settings;
+its networks are stacked along a run axis (`gandiv.gan.stacked`) and trained by one `GroupGAN`. A run is fully
+determined by its settings and its streams (`gandiv.seeding`): its weights start from its own networks' seeded
+initialisers, it draws only from its own streams, and its slice of every op is computed as if alone, so on CPU
+its final weights are bit-identical alone, in any group, and between repeats (TensorFlow op determinism).
 """
 
 from __future__ import annotations
@@ -18,19 +21,28 @@ import pandas as pd  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from gandiv.gan.compiled_loop import fit_in_chunks
-from gandiv.gan.model import AdversarialModel, PiMode
-from gandiv.update_rules import UpdateRule
-from gandiv.gan.networks import GeneratorKind, largest_singular_values, latent_dim_for, make_discriminator, make_generator
+from gandiv.gan.model import GroupGAN, PiMode
+from gandiv.gan.networks import GeneratorKind, latent_dim_for, make_discriminator, make_generator
+from gandiv.gan.recorder import GroupRecorder, probe_points
+from gandiv.gan.stacked import load_members, stacked_discriminator, stacked_generator, unload_members
 from gandiv.seeding import Streams
+from gandiv.update_rules import UpdateRule
 
 
 def configure_tensorflow(threads: int, use_gpu: bool) -> None:
-    """Thread counts, op determinism and device choice; call before any TensorFlow op runs."""
+    """Thread counts, op determinism and device choice; call before any TensorFlow op runs.
+
+    Grappler's arithmetic optimiser is off: it rewrites a group's loss arithmetic (pi times a batch mean) in a
+    way that depends on the group's size, which changed a run's recorded loss in the last bit between groups.
+    TensorFloat-32 is off: on GPUs that have it, float32 matmuls would otherwise round inputs to 10-bit mantissas.
+    """
     if not use_gpu:
         tf.config.set_visible_devices([], "GPU")
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     tf.config.experimental.enable_op_determinism()
+    tf.config.optimizer.set_experimental_options({"arithmetic_optimization": False})
+    tf.config.experimental.enable_tensor_float_32_execution(False)
 
 
 def visible_gpus() -> list:
@@ -38,9 +50,32 @@ def visible_gpus() -> list:
     return tf.config.get_visible_devices("GPU")
 
 
+@dataclass(frozen=True)
+class RunSpec:
+    """What differs between the runs of a group: the update rule, the prior pi and the random streams."""
+
+    rule: str
+    pi: float
+    streams: Streams
+
+
+@dataclass
+class RunNetworks:
+    """One run's own generator and discriminator (`gandiv.gan.networks`): saved, loaded and evaluated per run."""
+
+    generator: keras.Model
+    discriminator: keras.Model
+    latent_dim: int
+
+    def get_weights(self) -> list[np.ndarray]:
+        return self.generator.get_weights() + self.discriminator.get_weights()
+
+
 @dataclass
 class TrainingResult:
-    model: object  # gan.AdversarialModel
+    """One run's trained networks (its last finite state) and what was recorded after every chunk."""
+
+    networks: RunNetworks
     history: pd.DataFrame
     snapshot_steps: list[int]
     snapshots: np.ndarray  # (n_snapshots, n_fixed_z, d) generated samples at fixed noise
@@ -51,29 +86,46 @@ class TrainingResult:
     diverged: bool
     diverged_at: int | None
     steps_done: int
-    wall_s: float
+    wall_s: float  # the group's training time
 
 
-def build_model(target, generator_kind: str, rule: str, pi: float, streams: Streams,
-                settings: dict) -> AdversarialModel:
-    """The compiled GAN for one run; the same call (same streams) rebuilds it to load saved weights."""
+def build_run(target, generator_kind: str, streams: Streams, settings: dict) -> RunNetworks:
+    """One run's networks with their initial weights, from the run's streams; the same call rebuilds them to load
+    saved weights. `settings` holds the networks' sizes, its `generator` and `discriminator` entries
+    (`gandiv.gan.runs.network_settings`; the training settings have them too)."""
     keras.utils.set_random_seed(streams.keras_seed("keras_global"))
     kind = GeneratorKind(generator_kind)
-    gen_settings, disc_settings, opt = settings["generator"], settings["discriminator"], settings["optimizer"]
+    gen_settings, disc_settings = settings["generator"], settings["discriminator"]
     latent_dim = latent_dim_for(kind, target.dim, gen_settings["latent_dim"])
     generator = make_generator(kind, target.dim, latent_dim, gen_settings["hidden"], gen_settings["depth"],
                                gen_settings["flow_layers"], streams.sequence("generator_weights"))
     discriminator = make_discriminator(target.dim, disc_settings["hidden"], disc_settings["depth"],
                                        streams.sequence("discriminator_weights"),
                                        disc_settings.get("spectral_norm", False))
-    model = AdversarialModel(generator, discriminator, target, latent_dim, UpdateRule(rule), pi,
-                             PiMode(settings["pi_mode"]), settings["batch_size"], streams,
-                             d_steps=settings.get("d_steps", 1), weight_clip=settings.get("weight_clip"),
-                             gp_weight=settings.get("gp_weight", 0.0))
+    return RunNetworks(generator, discriminator, latent_dim)
+
+
+def build_group(target, generator_kind: str, runs: list[RunSpec], settings: dict) -> tuple[GroupGAN, list[RunNetworks]]:
+    """The compiled group model, its stacked networks holding every run's initial weights, and the runs' own
+    networks (`build_run`), into which `train_group` writes the trained weights."""
+    members = [build_run(target, generator_kind, run.streams, settings) for run in runs]
+    kind, gen_settings, disc_settings = GeneratorKind(generator_kind), settings["generator"], settings["discriminator"]
+    latent_dim = members[0].latent_dim
+    generator = stacked_generator(kind, len(runs), target.dim, latent_dim, gen_settings["hidden"],
+                                  gen_settings["depth"], gen_settings["flow_layers"])
+    discriminator = stacked_discriminator(len(runs), target.dim, disc_settings["hidden"], disc_settings["depth"],
+                                          disc_settings.get("spectral_norm", False))
+    load_members(generator, [m.generator for m in members])
+    load_members(discriminator, [m.discriminator for m in members])
+    opt = settings["optimizer"]
+    model = GroupGAN(generator, discriminator, target, latent_dim, [UpdateRule(r.rule) for r in runs],
+                     [r.pi for r in runs], PiMode(settings["pi_mode"]), settings["batch_size"],
+                     [r.streams for r in runs], d_steps=settings.get("d_steps", 1),
+                     weight_clip=settings.get("weight_clip"), gp_weight=settings.get("gp_weight", 0.0))
     model.compile(d_optimizer=make_optimizer(opt, opt["d_learning_rate"]),
                   g_optimizer=make_optimizer(opt, opt["g_learning_rate"]),
                   steps_per_execution=settings["steps_per_call"], jit_compile=False)
-    return model
+    return model, members
 
 
 def make_optimizer(opt: dict, learning_rate: float) -> keras.optimizers.Optimizer:
@@ -86,63 +138,34 @@ def make_optimizer(opt: dict, learning_rate: float) -> keras.optimizers.Optimize
     raise ValueError(f"unknown optimizer {kind!r}; allowed: adam, rmsprop")
 
 
-def train_gan(target, generator_kind: str, rule: str, pi: float, streams: Streams, settings: dict) -> TrainingResult:
-    """Train one GAN; `settings` is the config's `gan` section (network sizes, optimiser, steps)."""
-    model = build_model(target, generator_kind, rule, pi, streams, settings)
+def train_group(target, generator_kind: str, runs: list[RunSpec], settings: dict) -> list[TrainingResult]:
+    """Train a group of runs as one model; one result per run, in order. `settings`: the runs' training settings
+    (network sizes, optimiser, steps; `gandiv.gan.runs.training_settings`).
+
+    A group of one trains two copies of its run and keeps the first: TensorFlow's CPU BatchMatMulV2 computes a
+    batch of one by another kernel than a batch of two or more (whose slices agree bit for bit whatever the batch
+    size; measured differences of a batch of one up to 1.5e-5 on 10% of random shapes), so a run padded to two
+    slots gives the same numbers as in any group.
+    """
+    n_runs = len(runs)
+    runs = runs if n_runs > 1 else runs * 2
+    model, members = build_group(target, generator_kind, runs, settings)
     chunk = settings["steps_per_call"]
-    fixed_noise = streams.numpy("snapshot_noise").standard_normal((settings["n_snapshot_samples"], model.latent_dim))
-    recorder = Recorder(model.generator, fixed_noise.astype("float32"), chunk, probe_points(target))
+    fixed_noise = np.stack([run.streams.numpy("snapshot_noise").standard_normal(
+        (settings["n_snapshot_samples"], model.latent_dim)) for run in runs]).astype("float32")
+    recorder = GroupRecorder(fixed_noise, chunk, settings["steps"], probe_points(target))
     start = time.perf_counter()
     fit_in_chunks(model, settings["steps"], chunk, [recorder])
-    return TrainingResult(model, pd.DataFrame(recorder.rows), recorder.steps, np.stack(recorder.snapshots),
-                          recorder.fixed_noise, recorder.probe_points, np.stack(recorder.probe_logits),
-                          np.stack(recorder.singular_values), recorder.diverged_at is not None, recorder.diverged_at,
-                          recorder.steps_done,
-                          time.perf_counter() - start)
+    wall = time.perf_counter() - start
+    unload_members(model.generator, [m.generator for m in members])
+    unload_members(model.discriminator, [m.discriminator for m in members])
+    return [TrainingResult(members[r], pd.DataFrame(recorder.rows[r]), recorder.steps[r],
+                           np.stack(recorder.snapshots[r]), fixed_noise[r], recorder.probe,
+                           np.stack(recorder.probe_logits[r]), np.stack(recorder.singular_values[r]),
+                           recorder.diverged_at[r] is not None, recorder.diverged_at[r], recorder.steps_done[r], wall)
+            for r in range(n_runs)]
 
 
-def probe_points(target, n_per_axis: int = 41) -> np.ndarray:
-    """A regular grid over P's bulk where the discriminator's logit is recorded through training."""
-    box = target.bounds(3.0)
-    axes = [np.linspace(lo, hi, n_per_axis if target.dim == 2 else 401) for lo, hi in box]
-    return np.stack([m.ravel() for m in np.meshgrid(*axes, indexing="ij")], axis=1).astype("float32")
-
-
-class Recorder(keras.callbacks.Callback):
-    """History, fixed-z snapshots and discriminator singular values after every compiled chunk; stops on NaN/inf.
-
-    On a blow-up the last finite weights are restored, so the saved model is the last good state.
-    """
-
-    def __init__(self, generator, fixed_noise, chunk, probe_points):
-        super().__init__()
-        self.generator, self.fixed_noise, self.chunk, self.probe_points = generator, fixed_noise, chunk, probe_points
-        self.rows, self.steps, self.snapshots = [], [0], [keras.ops.convert_to_numpy(generator(fixed_noise))]
-        self.probe_logits, self.singular_values = [], []
-        self.good_weights, self.diverged_at, self.steps_done = None, None, 0
-
-    def _probe(self):
-        return keras.ops.convert_to_numpy(self.model.discriminator(self.probe_points))[:, 0]
-
-    def on_train_begin(self, logs=None):
-        self.good_weights = self.model.get_weights()
-        self.probe_logits.append(self._probe())
-        self.singular_values.append(largest_singular_values(self.model.discriminator))
-
-    def on_epoch_end(self, epoch, logs=None):
-        step = (epoch + 1) * self.chunk
-        values = {k: float(v) for k, v in (logs or {}).items()}
-        samples = keras.ops.convert_to_numpy(self.generator(self.fixed_noise))
-        logits = self._probe()
-        if not (all(np.isfinite(list(values.values()))) and np.isfinite(samples).all() and np.isfinite(logits).all()):
-            self.diverged_at = step
-            self.model.set_weights(self.good_weights)
-            self.model.stop_training = True
-            return
-        self.rows.append({"step": step, **values})
-        self.steps.append(step)
-        self.snapshots.append(samples)
-        self.probe_logits.append(logits)
-        self.singular_values.append(largest_singular_values(self.model.discriminator))
-        self.good_weights = self.model.get_weights()
-        self.steps_done = step
+def train_gan(target, generator_kind: str, rule: str, pi: float, streams: Streams, settings: dict) -> TrainingResult:
+    """Train one GAN: a group of one."""
+    return train_group(target, generator_kind, [RunSpec(rule, pi, streams)], settings)[0]

@@ -15,6 +15,14 @@ def generator_for(zoo: dict, target: str) -> str:
     return zoo["density_runs"]["generator"] if target in zoo["density_runs"]["targets"] else "mlp"
 
 
+def network_settings(zoo: dict, discriminator: str, generator: str = "mlp") -> dict:
+    """The networks' sizes of a zoo run: its training settings' `generator` and `discriminator` entries."""
+    return {"generator": {**zoo["generator"],
+                          "flow_layers": zoo["density_runs"]["flow_layers"] if generator == "flow" else 0},
+            "discriminator": {**zoo["discriminator"],
+                              "spectral_norm": DiscriminatorKind(discriminator) is DiscriminatorKind.SPECTRAL_NORM}}
+
+
 def training_settings(zoo: dict, rule: str, discriminator: str, generator: str = "mlp") -> dict:
     """The settings `training.train_gan` takes, for one zoo run (prior pi = 1/2, equal batches).
 
@@ -25,10 +33,7 @@ def training_settings(zoo: dict, rule: str, discriminator: str, generator: str =
     return {
         "pi_mode": "weights", "steps": zoo["steps"], "steps_per_call": zoo["steps_per_call"],
         "batch_size": zoo["batch_size"], "n_snapshot_samples": zoo["n_snapshot_samples"],
-        "generator": {**zoo["generator"],
-                      "flow_layers": zoo["density_runs"]["flow_layers"] if generator == "flow" else 0},
-        "discriminator": {**zoo["discriminator"],
-                          "spectral_norm": DiscriminatorKind(discriminator) is DiscriminatorKind.SPECTRAL_NORM},
+        **network_settings(zoo, discriminator, generator),
         "optimizer": {"kind": objective["optimizer"], "d_learning_rate": rate, "g_learning_rate": rate,
                       "beta_1": objective["beta_1"], "beta_2": objective["beta_2"]},
         "d_steps": objective["d_steps"], "weight_clip": objective["weight_clip"], "gp_weight": objective["gp_weight"],

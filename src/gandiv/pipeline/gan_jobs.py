@@ -1,4 +1,4 @@
-"""Jobs of the GAN stage: train one GAN run, evaluate a group of runs, train the fixed-pair critic."""
+"""Jobs of the GAN stage: train a group of GAN runs, evaluate a group of runs, train the fixed-pair critic."""
 
 from __future__ import annotations
 
@@ -17,31 +17,40 @@ from gandiv.seeding import run_streams
 log = logging.getLogger("gandiv")
 
 
-def train_run_job(config, run: GanRun, threads: int, outputs: dict) -> None:
-    """Train one GAN run; write its weights, history, fixed-z snapshots and status (each atomically)."""
-    from gandiv.gan.training import configure_tensorflow, train_gan, visible_gpus
+def train_group_job(config, folders: list[str], threads: int) -> None:
+    """Train one training group (`gandiv.gan.groups`: the runs in `folders`) as one model; write every run's weights,
+    history, fixed-z snapshots and status into its own folder (each file atomically, `runs.RUN_FILES`)."""
+    from gandiv.gan.training import RunSpec, configure_tensorflow, train_group, visible_gpus
 
-    settings, device = training_settings(config, run), runs.device(config, run.study)
+    group = [GanRun.from_folder(folder) for folder in folders]
+    first = group[0]
+    settings, device = training_settings(config, first), runs.device(config, first.study)
     configure_tensorflow(threads, device == "gpu")
     log.info("device %s: CUDA_VISIBLE_DEVICES=%s, TensorFlow sees %d GPU(s)", device,
              os.environ.get("CUDA_VISIBLE_DEVICES", "unset"), len(visible_gpus()))
-    log.info("training %s for %d steps", " / ".join(f"{k}={v}" for k, v in run.status.items()), settings["steps"])
-    target = target_from_config(config["targets"][run.target])
-    result = train_gan(target, run.generator, run.update_rule, run.pi, run.streams(), settings)
-    if result.diverged:
-        log.warning("diverged at step %d; keeping the last finite state (step %d)", result.diverged_at,
-                    result.steps_done)
-    log.info("%d steps in %.1f s (%.0f steps/s)", result.steps_done, result.wall_s,
-             result.steps_done / max(result.wall_s, 1e-9))
-    for name, network in (("generator", result.model.generator), ("discriminator", result.model.discriminator)):
-        save_weights(network, outputs[name])
-    write_csv(outputs["history"], result.history, float_format="%.8g")
-    write_npz(outputs["snapshots"], steps=np.array(result.snapshot_steps), samples=result.snapshots,
-              noise=result.fixed_noise, probe_points=result.probe_points, probe_logits=result.probe_logits,
-              singular_values=result.singular_values)
-    status = run.status | {"diverged": result.diverged, "diverged_at": result.diverged_at,
-                           "steps_done": result.steps_done, "wall_s": result.wall_s}
-    write_json(outputs["status"], status)
+    log.info("training %d runs as one model for %d steps each (%s / %s / %s / %s):", len(group), settings["steps"],
+             first.study, first.target, first.generator, first.discriminator)
+    for run in group:
+        log.info("  %s", " / ".join(f"{k}={v}" for k, v in run.status.items()))
+    target = target_from_config(config["targets"][first.target])
+    results = train_group(target, first.generator, [RunSpec(r.update_rule, r.pi, r.streams()) for r in group],
+                          settings)
+    for run, result in zip(group, results):
+        if result.diverged:
+            log.warning("%s diverged at step %d; keeping its last finite state (step %d)", run.folder,
+                        result.diverged_at, result.steps_done)
+        save_weights(result.networks.generator, run.file("generator.weights.h5"))
+        save_weights(result.networks.discriminator, run.file("discriminator.weights.h5"))
+        write_csv(run.file("history.csv"), result.history, float_format="%.8g")
+        write_npz(run.file("snapshots.npz"), steps=np.array(result.snapshot_steps), samples=result.snapshots,
+                  noise=result.fixed_noise, probe_points=result.probe_points, probe_logits=result.probe_logits,
+                  singular_values=result.singular_values)
+        status = run.status | {"diverged": result.diverged, "diverged_at": result.diverged_at,
+                               "steps_done": result.steps_done, "wall_s": result.wall_s, "group_runs": len(group)}
+        write_json(run.file("status.json"), status)
+    wall = results[0].wall_s
+    log.info("%d runs x %d steps in %.1f s (%.0f GAN-steps/s)", len(group), settings["steps"], wall,
+             len(group) * settings["steps"] / max(wall, 1e-9))
 
 
 # Columns that name a run in an evaluation table, by study.
@@ -57,7 +66,7 @@ def evaluate_group_job(config, study: str, target_name: str, folders: list[str],
     `gandiv.gan.evaluation.evaluate_run` (grid) or `gandiv.gan.zoo_evaluation.evaluate_zoo_run` (zoo).
     """
     from gandiv.gan.evaluation import evaluate_run
-    from gandiv.gan.training import build_model, configure_tensorflow
+    from gandiv.gan.training import build_run, configure_tensorflow
     from gandiv.gan.zoo_evaluation import evaluate_zoo_run
 
     configure_tensorflow(threads, runs.device(config, study) == "gpu")
@@ -66,14 +75,13 @@ def evaluate_group_job(config, study: str, target_name: str, folders: list[str],
     frames = []
     for run in map(GanRun.from_folder, folders):
         status = read_json(run.file("status.json"), required=(*EVALUATION_IDS[study], "diverged"))
-        model = build_model(target, run.generator, run.update_rule, run.pi, run.streams(),
-                            training_settings(config, run))
+        model = build_run(target, run.generator, run.streams(), runs.network_settings(config, run))
         load_weights(model.generator, run.file("generator.weights.h5"))
         load_weights(model.discriminator, run.file("discriminator.weights.h5"))
         rng = run.streams().numpy("evaluation")
         if study == "grid":
-            rows = evaluate_run(target, model, run.generator, run.pi, ev["n_samples"], ev["knn_k"], rng,
-                                ev["quadrature_points_per_sd"])
+            rows = evaluate_run(target, model, run.generator, run.update_rule, run.pi, ev["n_samples"], ev["knn_k"],
+                                rng, ev["quadrature_points_per_sd"])
         else:
             rows = evaluate_zoo_run(target, model, run.update_rule, run.generator, ev["n_samples"], ev["knn_k"],
                                     ev["min_mode_share"], rng, ev["quadrature_points_per_sd"])

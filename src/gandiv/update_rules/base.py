@@ -1,7 +1,8 @@
 """What a GAN update rule's unit holds, and the registry from a rule's name to its unit.
 
 A unit gathers every formula of one adversarial objective:
-* `discriminator_loss`, `generator_loss`: the training losses on the network's output (Keras tensors);
+* `discriminator_loss`, `generator_loss`: the training losses on the network's outputs (Keras tensors), one loss
+  per run of a group (`gandiv.gan.model`): outputs (runs, n, 1) -> losses (runs,);
 * `logit_loss`, `logit_loss_grad`: the generator's per-sample loss and its slope as numpy functions of
   the discriminator's logit (rules whose discriminator is a classifier);
 * `potential`: the divergence the generator descends against the ideal discriminator;
@@ -19,6 +20,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from gandiv.exact.quadrature import Grid
+from gandiv.run_axis import run_mean
 from gandiv.update_rules.names import UpdateRule
 
 _UNITS: dict[UpdateRule, RuleUnit] = {}
@@ -31,16 +33,16 @@ def keras_ops():
     return ops
 
 
-def prior_weighted_loss(real_term, fake_term, pi: float, weighted: bool):
-    """Mean of per-sample D-step losses with real-data prior pi.
+def prior_weighted_loss(real_term, fake_term, pi, weighted: bool):
+    """Each run's mean of per-sample D-step losses (runs, n, 1) with real-data prior pi (shape (runs,)): (runs,).
 
     weighted: equal batches, pi * mean(real) + (1 - pi) * mean(fake); otherwise the plain mean over
     both batches, whose sizes carry pi (`gandiv.gan.model.batch_sizes`).
     """
     ops = keras_ops()
     if weighted:
-        return pi * ops.mean(real_term) + (1.0 - pi) * ops.mean(fake_term)
-    return ops.mean(ops.concatenate([real_term, fake_term], axis=0))
+        return pi * run_mean(real_term) + (1.0 - pi) * run_mean(fake_term)
+    return run_mean(ops.concatenate([real_term, fake_term], axis=1))
 
 
 class RuleUnit(ABC):
@@ -55,15 +57,16 @@ class RuleUnit(ABC):
         return f"<update rule {self.rule.value!r}: {self.description}>"
 
     @abstractmethod
-    def discriminator_loss(self, real_out, fake_out, pi: float, weighted: bool):
-        """The D-step loss on the network's outputs at real and generated samples (Keras tensors, shape (n, 1)).
+    def discriminator_loss(self, real_out, fake_out, pi, weighted: bool):
+        """Each run's D-step loss on the network's outputs at real and generated samples (Keras tensors of shape
+        (runs, n, 1)): shape (runs,).
 
-        pi is the prior on real data, `weighted` says how it enters (see `prior_weighted_loss`).
+        pi (shape (runs,)) is each run's prior on real data, `weighted` says how it enters (`prior_weighted_loss`).
         """
 
     @abstractmethod
     def generator_loss(self, output):
-        """The M-step loss on the network's outputs at generated samples (a Keras scalar)."""
+        """Each run's M-step loss on the network's outputs (runs, n, 1) at generated samples: shape (runs,)."""
 
     @abstractmethod
     def plug_ins(self, real_out: np.ndarray, fake_out: np.ndarray, pi: float) -> dict:

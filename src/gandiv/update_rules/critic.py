@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from gandiv.update_rules.base import RuleUnit, keras_ops
+from gandiv.update_rules.base import RuleUnit
+from gandiv.run_axis import run_mean
 from gandiv.update_rules.names import UpdateRule
 
 
 class Critic(RuleUnit):
     """A Wasserstein critic; the rules differ only in how the Lipschitz bound is kept (training settings)."""
 
-    def discriminator_loss(self, real_out, fake_out, pi: float, weighted: bool):
+    def discriminator_loss(self, real_out, fake_out, pi, weighted: bool):
         """E_Q f - E_P f, unweighted: pi and `weighted` do not enter (a critic has no prior)."""
-        ops = keras_ops()
-        return ops.mean(fake_out) - ops.mean(real_out)
+        return run_mean(fake_out) - run_mean(real_out)
 
     def generator_loss(self, output):
         """-E_Q f."""
-        ops = keras_ops()
-        return -ops.mean(output)  # -E_Q f
+        return -run_mean(output)  # -E_Q f
 
     def plug_ins(self, real_out: np.ndarray, fake_out: np.ndarray, pi: float) -> dict:
         """critic_gap = E_P f - E_Q f: W1 only as far as the critic is optimal and 1-Lipschitz (WGAN-GP's penalty is

@@ -20,6 +20,7 @@ from scipy.special import expit, log_expit
 from gandiv.exact.divergences import binary_entropy, js_pi_on_grid, kl_on_grid, log_mixture
 from gandiv.exact.quadrature import Grid
 from gandiv.update_rules.base import RuleUnit, keras_ops, prior_weighted_loss
+from gandiv.run_axis import elementwise, run_mean
 from gandiv.update_rules.names import UpdateRule
 
 
@@ -38,10 +39,10 @@ def logit_plug_ins(real_logit: np.ndarray, fake_logit: np.ndarray, pi: float) ->
 class LogitRule(RuleUnit):
     """A rule whose discriminator is a classifier trained by cross-entropy; subclasses give the generator's loss."""
 
-    def discriminator_loss(self, real_out, fake_out, pi: float, weighted: bool):
+    def discriminator_loss(self, real_out, fake_out, pi, weighted: bool):
         """-log D on real and -log(1 - D) on generated samples; minimised at logit D* = log(pi p / ((1-pi) q))."""
         ops = keras_ops()
-        real_term, fake_term = ops.softplus(-real_out), ops.softplus(fake_out)
+        real_term, fake_term = elementwise(ops.softplus, -real_out), elementwise(ops.softplus, fake_out)
         return prior_weighted_loss(real_term, fake_term, pi, weighted)
 
     def implied_logit(self, output: np.ndarray) -> np.ndarray:
@@ -59,7 +60,7 @@ class Minimax(LogitRule):
     def generator_loss(self, output):
         """mean log(1 - D) = -mean softplus(a)."""
         ops = keras_ops()
-        return -ops.mean(ops.softplus(output))  # log(1 - D)
+        return -run_mean(elementwise(ops.softplus, output))  # log(1 - D)
 
     def logit_loss(self, logit: np.ndarray) -> np.ndarray:
         """log(1 - sigmoid(a))."""
@@ -80,7 +81,7 @@ class NonSaturating(LogitRule):
     def generator_loss(self, output):
         """mean -log D = mean softplus(-a)."""
         ops = keras_ops()
-        return ops.mean(ops.softplus(-output))  # -log D
+        return run_mean(elementwise(ops.softplus, -output))  # -log D
 
     def logit_loss(self, logit: np.ndarray) -> np.ndarray:
         """-log sigmoid(a)."""
@@ -100,8 +101,7 @@ class KLRule(LogitRule):
 
     def generator_loss(self, output):
         """mean log((1 - D) / D) = -mean a."""
-        ops = keras_ops()
-        return -ops.mean(output)  # log((1 - D) / D)
+        return -run_mean(output)  # log((1 - D) / D)
 
     def logit_loss(self, logit: np.ndarray) -> np.ndarray:
         """-a: the sum of the minimax and non-saturating losses."""

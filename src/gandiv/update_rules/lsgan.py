@@ -14,6 +14,7 @@ import numpy as np
 
 from gandiv.update_rules.base import RuleUnit, keras_ops, prior_weighted_loss
 from gandiv.update_rules.logit import logit_plug_ins
+from gandiv.run_axis import run_mean
 from gandiv.update_rules.names import UpdateRule
 
 
@@ -29,7 +30,7 @@ def lsgan_logit(score: np.ndarray) -> np.ndarray:
 class LeastSquares(RuleUnit):
     """Least squares on a score: the prior-weighted D-step of the logit rules with squared errors."""
 
-    def discriminator_loss(self, real_out, fake_out, pi: float, weighted: bool):
+    def discriminator_loss(self, real_out, fake_out, pi, weighted: bool):
         """(s - 1)^2 / 2 on real and (s + 1)^2 / 2 on generated samples; minimised at s* = 2 D* - 1."""
         ops = keras_ops()
         real_term, fake_term = 0.5 * ops.square(real_out - 1.0), 0.5 * ops.square(fake_out + 1.0)
@@ -38,7 +39,7 @@ class LeastSquares(RuleUnit):
     def generator_loss(self, output):
         """mean (s - c)^2 / 2 with c = 0."""
         ops = keras_ops()
-        return 0.5 * ops.mean(ops.square(output))  # (D - c)^2 / 2 with c = 0
+        return 0.5 * run_mean(ops.square(output))  # (D - c)^2 / 2 with c = 0
 
     def implied_logit(self, output: np.ndarray) -> np.ndarray:
         """`lsgan_logit`."""
