@@ -82,8 +82,9 @@ def gan_steps() -> None:
     dummy = tf.data.Dataset.from_tensors(tf.zeros((1,))).repeat()
 
     def group(n_runs):
-        runs = [RunSpec("nonsaturating", 0.5, run_streams(seed, {"job": "benchmark"})) for seed in range(n_runs)]
-        model, _ = build_group(theis2016_mixture(), "mlp", runs if n_runs > 1 else runs * 2, GAN_REFERENCE)
+        runs = [RunSpec(theis2016_mixture(), "nonsaturating", 0.5, run_streams(seed, {"job": "benchmark"}))
+                for seed in range(n_runs)]
+        model, _ = build_group("mlp", runs if n_runs > 1 else runs * 2, GAN_REFERENCE)
         model.fit(dummy, epochs=1, steps_per_epoch=chunk, verbose=0, shuffle=False)  # trace and warm up
         return model
 

@@ -15,7 +15,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 RUNS = [f"results/gan/grid/bimodal_1d/mlp/kl/plain/pi0.5/seed{seed}" for seed in (0, 1)]  # one training group
-GROUP_LOG = "logs/gan_train/grid/bimodal_1d/mlp/plain/group0.log"
+GROUP_LOG = "logs/gan_train/grid/mlp/plain/group0.log"
 OUTPUTS = ("generator.weights.h5", "discriminator.weights.h5", "history.csv", "snapshots.npz", "status.json")
 
 

@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import yaml  # noqa: E402
 
-from gandiv.exact.densities import GaussianMixture, ring_of_gaussians  # noqa: E402
+from gandiv.exact.densities import GaussianMixture, ring_of_gaussians, target_dim  # noqa: E402
 from gandiv.gan.compiled_loop import fit_in_chunks  # noqa: E402
 from gandiv.gan.groups import training_groups  # noqa: E402
 from gandiv.gan.recorder import GroupRecorder, probe_points  # noqa: E402
@@ -39,13 +39,13 @@ CASES = {  # name: (target, generator, rules of the group, settings)
 }
 
 
-def spec(rule, pi, seed):
-    return RunSpec(rule, pi, run_streams(seed, {"job": "test_groups", "rule": rule, "pi": pi}))
+def spec(target, rule, pi, seed):
+    return RunSpec(target, rule, pi, run_streams(seed, {"job": "test_groups", "rule": rule, "pi": pi}))
 
 
-def group_of(rules):
+def group_of(target, rules):
     """Every rule at two pi and two seeds: 4 to 16 runs, each rule's runs one slice."""
-    return [spec(rule, pi, seed) for rule in rules for pi in (0.3, 0.5) for seed in (0, 1)]
+    return [spec(target, rule, pi, seed) for rule in rules for pi in (0.3, 0.5) for seed in (0, 1)]
 
 
 def assert_same_run(a, b):
@@ -60,28 +60,40 @@ def assert_same_run(a, b):
 @pytest.mark.parametrize("case", CASES)
 def test_a_run_in_a_group_equals_the_run_alone_bit_for_bit(case):
     target, generator, rules, settings = CASES[case]
-    group = group_of(rules)
-    results = train_group(target, generator, group, settings)
+    group = group_of(target, rules)
+    results = train_group(generator, group, settings)
     assert len(results) == len(group) and not any(r.diverged for r in results)
     assert all(len(r.history) == 2 and r.snapshots.shape[0] == 3 for r in results)  # two chunks, three snapshots
     for index in (0, len(group) - 1):  # the first and the last slot of the run axis
-        assert_same_run(results[index], train_group(target, generator, [group[index]], settings)[0])
+        assert_same_run(results[index], train_group(generator, [group[index]], settings)[0])
     # and the runs do differ from each other (they are not one run copied)
     assert not np.array_equal(results[0].snapshots[-1], results[1].snapshots[-1])
 
 
 def test_a_group_of_two_equals_its_runs_in_the_other_order():
     target, generator, rules, settings = CASES["mlp-1d"]
-    a, b = spec("kl", 0.3, 0), spec("minimax", 0.7, 1)
-    forward, backward = train_group(target, generator, [a, b], settings), train_group(target, generator, [b, a],
-                                                                                        settings)
+    a, b = spec(target, "kl", 0.3, 0), spec(target, "minimax", 0.7, 1)
+    forward, backward = train_group(generator, [a, b], settings), train_group(generator, [b, a], settings)
     assert_same_run(forward[0], backward[1])
     assert_same_run(forward[1], backward[0])
 
 
+def test_runs_on_different_targets_of_one_dimension_share_a_group():
+    grid = GaussianMixture([0.5, 0.5], [[-1.0, 0.0], [1.0, 0.0]], [np.eye(2) * 0.1] * 2)
+    group = [spec(target, rule, 0.5, seed) for rule in ("minimax", "wgan") for target in (RING, grid, RING)
+             for seed in (0, 1)][:8]
+    settings = CASES["mlp-1d"][3]
+    results = train_group("mlp", group, settings)
+    for index in (0, 2, 5):
+        assert_same_run(results[index], train_group("mlp", [group[index]], settings)[0])
+    np.testing.assert_array_equal(results[2].probe_points, probe_points(grid))  # each run probes its own target
+    with pytest.raises(ValueError, match="dimension"):
+        build_group("mlp", [group[0], spec(BIMODAL, "kl", 0.5, 0)], settings)
+
+
 def test_critics_make_d_steps_updates_per_generator_step_and_stay_clipped():
     target, generator, rules, settings = CASES["wgan-clipped-rmsprop"]
-    model, members = build_group(target, generator, group_of(rules), settings)
+    model, members = build_group(generator, group_of(target, rules), settings)
     fit_in_chunks(model, settings["steps"], settings["steps_per_call"])
     assert int(model.d_optimizer.iterations) == 3 * 200 and int(model.g_optimizer.iterations) == 200
     unload_members(model.discriminator, [m.discriminator for m in members])
@@ -91,14 +103,15 @@ def test_critics_make_d_steps_updates_per_generator_step_and_stay_clipped():
 
 def test_a_diverging_run_is_recorded_while_its_group_mates_go_on_unaffected():
     target, generator, rules, settings = CASES["gaussian-1d"]
-    group = group_of(["kl"])
-    model, members = build_group(target, generator, group, settings)
+    group = group_of(target, ["kl"])
+    model, members = build_group(generator, group, settings)
     # Run 1's generator scale exp(100) overflows float32: its samples are inf and its losses NaN from step 1.
     chol = model.generator.chol_raw.numpy()
     chol[1] = 100.0
     model.generator.chol_raw.assign(chol)
     fixed = np.zeros((len(group), 4, 1), dtype="float32")
-    recorder = GroupRecorder(fixed, settings["steps_per_call"], settings["steps"], probe_points(target))
+    probe = np.stack([probe_points(target)] * len(group))
+    recorder = GroupRecorder(fixed, settings["steps_per_call"], settings["steps"], probe)
     fit_in_chunks(model, settings["steps"], settings["steps_per_call"], [recorder])
     assert recorder.diverged_at == [None, 100, None, None] and recorder.steps_done == [200, 0, 200, 200]
     assert recorder.rows[1] == [] and len(recorder.rows[0]) == 2
@@ -107,7 +120,7 @@ def test_a_diverging_run_is_recorded_while_its_group_mates_go_on_unaffected():
     assert members[1].generator.chol_raw.numpy()[0, 0] == 100.0  # its last finite state: where it started
     assert all(np.isfinite(w).all() for w in members[1].discriminator.get_weights())
     for index in (0, 2, 3):
-        alone = train_group(target, generator, [group[index]], settings)[0]
+        alone = train_group(generator, [group[index]], settings)[0]
         for x, y in zip(members[index].get_weights(), alone.networks.get_weights(), strict=True):
             np.testing.assert_array_equal(x, y)
 
@@ -125,7 +138,8 @@ def test_groups_cover_every_run_once_within_the_size_and_share_their_settings():
         assert all(len(group.runs) <= size for group in groups)
         assert len({group.rule_name for group in groups}) == len(groups)
         for group in groups:
-            assert len({(r.study, r.target, r.generator, r.discriminator) for r in group.runs}) == 1
+            assert len({(r.study, r.generator, r.discriminator) for r in group.runs}) == 1
+            assert len({target_dim(config["targets"][r.target]) for r in group.runs}) == 1
             assert len({repr(training_settings(config, r)) for r in group.runs}) == 1
             rules = [r.update_rule for r in group.runs]
             assert rules == sorted(rules, key=rules.index)  # each rule's runs are one slice

@@ -35,7 +35,7 @@ def gan_streams(status: dict):
 def first_batches(status: dict) -> dict[str, list[np.ndarray]]:
     """The first batches of every stream of a GAN run, drawn by the code that draws them in training and evaluation."""
     streams = gan_streams(status)
-    model, (networks,) = build_group(TARGET, status["generator"], [RunSpec(status["rule"], status["pi"], streams)],
+    model, (networks,) = build_group(status["generator"], [RunSpec(TARGET, status["rule"], status["pi"], streams)],
                                      SETTINGS | {"gp_weight": 0.1})  # with a penalty, so that its points are drawn
     chunk = {name: np.asarray(values) for name, values in model.draw_chunk(N_BATCHES).items()}
     n = SETTINGS["batch_size"]

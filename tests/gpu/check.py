@@ -29,26 +29,25 @@ SETTINGS = {  # bench.py's reference model: 2-D target, MLPs 2 x 64 ReLU, batch 
 
 
 def runs(n):
+    from gandiv.exact.densities import theis2016_mixture
     from gandiv.gan.training import RunSpec
     from gandiv.seeding import run_streams
 
-    return [RunSpec(("minimax", "nonsaturating", "kl")[seed % 3], (0.3, 0.5, 0.7)[seed % 3],
+    return [RunSpec(theis2016_mixture(), ("minimax", "nonsaturating", "kl")[seed % 3], (0.3, 0.5, 0.7)[seed % 3],
                     run_streams(seed, {"job": "gpu-check"})) for seed in range(n)]
 
 
 def train(device: str, out: str) -> None:
-    from gandiv.exact.densities import theis2016_mixture
     from gandiv.gan.compiled_loop import fit_in_chunks
     from gandiv.gan.training import build_group, configure_tensorflow, train_group, visible_gpus
 
     configure_tensorflow(1, use_gpu=device == "gpu")
     if device == "gpu" and not visible_gpus():
         sys.exit("no GPU visible to TensorFlow")
-    target = theis2016_mixture()
-    results = train_group(target, "mlp", runs(GROUP), SETTINGS)
+    results = train_group("mlp", runs(GROUP), SETTINGS)
     np.savez(out, *[w for r in results for w in r.networks.get_weights()])
     for n in (1, GROUP):  # speed, after tracing: two more chunks of a built group
-        model, _ = build_group(target, "mlp", runs(n) if n > 1 else runs(1) * 2, SETTINGS)
+        model, _ = build_group("mlp", runs(n) if n > 1 else runs(1) * 2, SETTINGS)
         fit_in_chunks(model, CHUNK, CHUNK)
         start = time.perf_counter()
         fit_in_chunks(model, 4 * CHUNK, CHUNK)

@@ -50,6 +50,12 @@ def gan_env(study):
     return "../../envs/gan-gpu.yaml" if runs.device(config, study) == "gpu" else "../../envs/gan.yaml"
 
 
+def group_training_keys(group):
+    """Config keys a training group's job reads: those of each of its targets' runs (gandiv.gan.runs)."""
+    keys = [key for target in group.targets for key in runs.training_keys(config, group.study, target, group.rules)]
+    return list(dict.fromkeys(keys))
+
+
 # ---------------------------------------------------------------- scheduled sampling (gandiv.sequence.runs)
 
 SS_RUN = pair_runs.RUN_FOLDER

@@ -12,7 +12,7 @@ for group in training_groups(config):
         output:
             **{Path(name).stem.removesuffix(".weights"): group.files(name) for name in RUN_FILES},
         params:
-            job=declared(*runs.training_keys(config, group.study, group.target, group.rules)),
+            job=declared(*group_training_keys(group)),
         threads: runs.threads(config, group.study)
         resources:
             gpu=int(runs.device(config, group.study) == "gpu"),

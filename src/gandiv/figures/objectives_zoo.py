@@ -67,11 +67,7 @@ properties:
     type: integer
     minimum: 1
     default: 1
-  group_size:
-    description: Most runs one training job trains together as one model (gandiv.gan.groups).
-    type: integer
-    minimum: 1
-    default: 15
+  group_size: {$ref: "#/$defs/group_size", default: 15}
   steps:
     description: Generator updates per training (multiple of steps_per_call).
     type: integer

@@ -98,8 +98,8 @@ class RunSeeds:
 class GroupGAN(InGraphDataModel):
     """A group of GANs trained as one: generators G_r(z) and discriminators D_r(x) (a logit, an LSGAN score or a
     critic), stacked along a leading run axis (`gandiv.gan.stacked`), each run with its own update rule, prior pi,
-    random streams and optimizer state (Adam and RMSprop act elementwise, so one optimizer per network serves all
-    runs). The runs share the target, the networks' sizes and the training settings.
+    random streams, target and optimizer state (Adam and RMSprop act elementwise, so one optimizer per network
+    serves all runs). The runs share the data's dimension, the networks' sizes and the training settings.
 
     Each step makes `d_steps` discriminator updates, then one generator update. The loss is the sum of the runs'
     losses, so each run's gradient is that of its own loss. Critic rules bound their network's slope:
@@ -108,15 +108,19 @@ class GroupGAN(InGraphDataModel):
     draws the same numbers alone and in any group.
     """
 
-    def __init__(self, generator: keras.Model, discriminator: keras.Model, target: GaussianMixture, latent_dim: int,
-                 rules: list[UpdateRule], pis: list[float], pi_mode: PiMode, batch_size: int, streams: list[Streams],
-                 d_steps: int = 1, weight_clip: float | None = None, gp_weight: float = 0.0, **kwargs):
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, targets: list[GaussianMixture],
+                 latent_dim: int, rules: list[UpdateRule], pis: list[float], pi_mode: PiMode, batch_size: int,
+                 streams: list[Streams], d_steps: int = 1, weight_clip: float | None = None, gp_weight: float = 0.0,
+                 **kwargs):
         super().__init__(**kwargs)
-        if not len(rules) == len(pis) == len(streams) > 0:
-            raise ValueError(f"a group needs one rule, pi and stream set per run: got {len(rules)}, {len(pis)}, "
-                             f"{len(streams)}")
+        if not len(targets) == len(rules) == len(pis) == len(streams) > 0:
+            raise ValueError(f"a group needs one target, rule, pi and stream set per run: got {len(targets)}, "
+                             f"{len(rules)}, {len(pis)}, {len(streams)}")
+        if len({t.dim for t in targets}) > 1:
+            raise ValueError(f"the runs of a group share the data's dimension: got {sorted({t.dim for t in targets})}")
         self.generator, self.discriminator = generator, discriminator
-        self.sampler, self.dim, self.latent_dim = MixtureSampler(target), target.dim, latent_dim
+        self.dim, self.latent_dim = targets[0].dim, latent_dim
+        self.samplers = [(MixtureSampler(target), start, stop) for target, start, stop in stretches(targets, same_law)]
         self.rules, self.pi_mode = [UpdateRule(r) for r in rules], pi_mode
         self.pi = np.asarray(pis, dtype="float32")
         sizes = {batch_sizes(batch_size, pi, pi_mode) for pi in pis}
@@ -127,7 +131,7 @@ class GroupGAN(InGraphDataModel):
             raise ValueError("the gradient penalty pairs real and generated samples: it needs pi_mode weights")
         self.batch_size, self.d_steps, self.weight_clip, self.gp_weight = batch_size, d_steps, weight_clip, gp_weight
         self.seeds = [RunSeeds(s) for s in streams]
-        self.slices = rule_slices(self.rules)
+        self.slices = stretches(self.rules, lambda a, b: a is b)
         self.trackers = {name: RunMean(len(rules), name=name) for name in ("d_loss", "g_loss", "real_logit",
                                                                            "fake_logit")}
 
@@ -158,7 +162,9 @@ class GroupGAN(InGraphDataModel):
         normal = per_run(lambda s: keras.random.normal((n_d, self.n_real, self.dim), seed=s.data))
         fake_noise = per_run(lambda s: keras.random.normal((n_d, self.n_fake, self.latent_dim), seed=s.noise))
         noise = per_run(lambda s: keras.random.normal((steps, self.batch_size, self.latent_dim), seed=s.noise))
-        chunk = {"real": self.sampler.transform(uniform, normal), "fake_noise": fake_noise, "noise": noise}
+        real = [sampler.transform(uniform[:, start:stop], normal[:, start:stop]) for sampler, start, stop in self.samplers]
+        chunk = {"real": real[0] if len(real) == 1 else ops.concatenate(real, axis=1), "fake_noise": fake_noise,
+                 "noise": noise}
         if self.gp_weight:
             chunk["mix"] = per_run(lambda s: keras.random.uniform((n_d, self.n_real, 1), seed=s.penalty))
         shape = (steps, self.d_steps)
@@ -206,15 +212,20 @@ class GroupGAN(InGraphDataModel):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
 
-def rule_slices(rules: list[UpdateRule]) -> list[tuple[UpdateRule, int, int]]:
-    """(rule, start, stop) of each stretch of consecutive runs with the same rule."""
-    slices = []
-    for i, rule in enumerate(rules):
-        if slices and slices[-1][0] is rule:
-            slices[-1] = (rule, slices[-1][1], i + 1)
+def stretches(items: list, same) -> list[tuple[object, int, int]]:
+    """(item, start, stop) of each stretch of consecutive items equal by `same(a, b)`."""
+    found = []
+    for i, item in enumerate(items):
+        if found and same(found[-1][0], item):
+            found[-1] = (found[-1][0], found[-1][1], i + 1)
         else:
-            slices.append((rule, i, i + 1))
-    return slices
+            found.append((item, i, i + 1))
+    return found
+
+
+def same_law(p: GaussianMixture, q: GaussianMixture) -> bool:
+    """Whether two mixtures have the same components and weights."""
+    return all(np.array_equal(getattr(p, name), getattr(q, name)) for name in ("weights", "means", "covariances"))
 
 
 class RunMean(keras.metrics.Metric):

@@ -37,7 +37,7 @@ class GroupRecorder(keras.callbacks.Callback):
     """After every compiled chunk: each live run's history row, fixed-z samples, discriminator logits at the probe
     points and singular values; blow-up handling (module docstring); one progress line in the job's log.
 
-    fixed_noise: (runs, n_fixed, latent); probe: (n_probe, d). Attributes after training, per run r:
+    fixed_noise: (runs, n_fixed, latent); probe: (runs, n_probe, d). Attributes after training, per run r:
     rows[r] (dicts), steps[r], snapshots[r], probe_logits[r], singular_values[r], diverged_at[r], steps_done[r].
     """
 
@@ -52,8 +52,7 @@ class GroupRecorder(keras.callbacks.Callback):
 
     def _observe(self):
         samples = keras.ops.convert_to_numpy(self.model.generator(self.fixed_noise))
-        probe = np.broadcast_to(self.probe, (len(self.fixed_noise), *self.probe.shape))
-        logits = keras.ops.convert_to_numpy(self.model.discriminator(probe))[..., 0]
+        logits = keras.ops.convert_to_numpy(self.model.discriminator(self.probe))[..., 0]
         return samples, logits, stacked_singular_values(self.model.discriminator)
 
     def _networks(self):

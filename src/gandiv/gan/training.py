@@ -1,7 +1,8 @@
 """GAN training: configure TensorFlow, train a group of runs as one model in compiled chunks, keep each run's
 history and snapshots, catch blow-ups.
 
-A group is a list of runs (rule, pi, streams) that share a target, a generator kind and the training settings;
+A group is a list of runs (target, rule, pi, streams) that share the data's dimension, a generator kind and the
+training settings;
 its networks are stacked along a run axis (`gandiv.gan.stacked`) and trained by one `GroupGAN`. A run is fully
 determined by its settings and its streams (`gandiv.seeding`): its weights start from its own networks' seeded
 initialisers, it draws only from its own streams, and its slice of every op is computed as if alone, so on CPU
@@ -52,8 +53,9 @@ def visible_gpus() -> list:
 
 @dataclass(frozen=True)
 class RunSpec:
-    """What differs between the runs of a group: the update rule, the prior pi and the random streams."""
+    """What may differ between the runs of a group: the target, the update rule, the prior pi, the random streams."""
 
+    target: object  # GaussianMixture
     rule: str
     pi: float
     streams: Streams
@@ -105,20 +107,24 @@ def build_run(target, generator_kind: str, streams: Streams, settings: dict) -> 
     return RunNetworks(generator, discriminator, latent_dim)
 
 
-def build_group(target, generator_kind: str, runs: list[RunSpec], settings: dict) -> tuple[GroupGAN, list[RunNetworks]]:
+def build_group(generator_kind: str, runs: list[RunSpec], settings: dict) -> tuple[GroupGAN, list[RunNetworks]]:
     """The compiled group model, its stacked networks holding every run's initial weights, and the runs' own
     networks (`build_run`), into which `train_group` writes the trained weights."""
-    members = [build_run(target, generator_kind, run.streams, settings) for run in runs]
+    dims = sorted({run.target.dim for run in runs})
+    if len(dims) > 1:
+        raise ValueError(f"the runs of a group share the data's dimension: got targets of dimensions {dims}")
+    members = [build_run(run.target, generator_kind, run.streams, settings) for run in runs]
+    dim = dims[0]
     kind, gen_settings, disc_settings = GeneratorKind(generator_kind), settings["generator"], settings["discriminator"]
     latent_dim = members[0].latent_dim
-    generator = stacked_generator(kind, len(runs), target.dim, latent_dim, gen_settings["hidden"],
+    generator = stacked_generator(kind, len(runs), dim, latent_dim, gen_settings["hidden"],
                                   gen_settings["depth"], gen_settings["flow_layers"])
-    discriminator = stacked_discriminator(len(runs), target.dim, disc_settings["hidden"], disc_settings["depth"],
+    discriminator = stacked_discriminator(len(runs), dim, disc_settings["hidden"], disc_settings["depth"],
                                           disc_settings.get("spectral_norm", False))
     load_members(generator, [m.generator for m in members])
     load_members(discriminator, [m.discriminator for m in members])
     opt = settings["optimizer"]
-    model = GroupGAN(generator, discriminator, target, latent_dim, [UpdateRule(r.rule) for r in runs],
+    model = GroupGAN(generator, discriminator, [r.target for r in runs], latent_dim, [UpdateRule(r.rule) for r in runs],
                      [r.pi for r in runs], PiMode(settings["pi_mode"]), settings["batch_size"],
                      [r.streams for r in runs], d_steps=settings.get("d_steps", 1),
                      weight_clip=settings.get("weight_clip"), gp_weight=settings.get("gp_weight", 0.0))
@@ -138,7 +144,7 @@ def make_optimizer(opt: dict, learning_rate: float) -> keras.optimizers.Optimize
     raise ValueError(f"unknown optimizer {kind!r}; allowed: adam, rmsprop")
 
 
-def train_group(target, generator_kind: str, runs: list[RunSpec], settings: dict) -> list[TrainingResult]:
+def train_group(generator_kind: str, runs: list[RunSpec], settings: dict) -> list[TrainingResult]:
     """Train a group of runs as one model; one result per run, in order. `settings`: the runs' training settings
     (network sizes, optimiser, steps; `gandiv.gan.runs.training_settings`).
 
@@ -149,18 +155,18 @@ def train_group(target, generator_kind: str, runs: list[RunSpec], settings: dict
     """
     n_runs = len(runs)
     runs = runs if n_runs > 1 else runs * 2
-    model, members = build_group(target, generator_kind, runs, settings)
+    model, members = build_group(generator_kind, runs, settings)
     chunk = settings["steps_per_call"]
     fixed_noise = np.stack([run.streams.numpy("snapshot_noise").standard_normal(
         (settings["n_snapshot_samples"], model.latent_dim)) for run in runs]).astype("float32")
-    recorder = GroupRecorder(fixed_noise, chunk, settings["steps"], probe_points(target))
+    recorder = GroupRecorder(fixed_noise, chunk, settings["steps"], np.stack([probe_points(r.target) for r in runs]))
     start = time.perf_counter()
     fit_in_chunks(model, settings["steps"], chunk, [recorder])
     wall = time.perf_counter() - start
     unload_members(model.generator, [m.generator for m in members])
     unload_members(model.discriminator, [m.discriminator for m in members])
     return [TrainingResult(members[r], pd.DataFrame(recorder.rows[r]), recorder.steps[r],
-                           np.stack(recorder.snapshots[r]), fixed_noise[r], recorder.probe,
+                           np.stack(recorder.snapshots[r]), fixed_noise[r], recorder.probe[r],
                            np.stack(recorder.probe_logits[r]), np.stack(recorder.singular_values[r]),
                            recorder.diverged_at[r] is not None, recorder.diverged_at[r], recorder.steps_done[r], wall)
             for r in range(n_runs)]
@@ -168,4 +174,4 @@ def train_group(target, generator_kind: str, runs: list[RunSpec], settings: dict
 
 def train_gan(target, generator_kind: str, rule: str, pi: float, streams: Streams, settings: dict) -> TrainingResult:
     """Train one GAN: a group of one."""
-    return train_group(target, generator_kind, [RunSpec(rule, pi, streams)], settings)[0]
+    return train_group(generator_kind, [RunSpec(target, rule, pi, streams)], settings)[0]

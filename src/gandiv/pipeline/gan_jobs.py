@@ -28,13 +28,13 @@ def train_group_job(config, folders: list[str], threads: int) -> None:
     configure_tensorflow(threads, device == "gpu")
     log.info("device %s: CUDA_VISIBLE_DEVICES=%s, TensorFlow sees %d GPU(s)", device,
              os.environ.get("CUDA_VISIBLE_DEVICES", "unset"), len(visible_gpus()))
-    log.info("training %d runs as one model for %d steps each (%s / %s / %s / %s):", len(group), settings["steps"],
-             first.study, first.target, first.generator, first.discriminator)
+    log.info("training %d runs as one model for %d steps each (%s / %s / %s):", len(group), settings["steps"],
+             first.study, first.generator, first.discriminator)
     for run in group:
         log.info("  %s", " / ".join(f"{k}={v}" for k, v in run.status.items()))
-    target = target_from_config(config["targets"][first.target])
-    results = train_group(target, first.generator, [RunSpec(r.update_rule, r.pi, r.streams()) for r in group],
-                          settings)
+    targets = {name: target_from_config(config["targets"][name]) for name in dict.fromkeys(r.target for r in group)}
+    results = train_group(first.generator, [RunSpec(targets[r.target], r.update_rule, r.pi, r.streams())
+                                            for r in group], settings)
     for run, result in zip(group, results):
         if result.diverged:
             log.warning("%s diverged at step %d; keeping its last finite state (step %d)", run.folder,
