@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CORES ?= all
 
-.PHONY: run smoke test test-cluster lint bench clean compare
+.PHONY: run smoke test test-cluster lint bench clean compare results-table
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,3 +42,6 @@ clean:  ## remove everything the pipeline wrote (keeps .venv)
 
 compare: $(STAMP)  ## compare two runs' tables and verdicts: make compare OLD=dir NEW=dir [TOL="value=1e-12,1e-9"]
 	$(BIN)/python -m gandiv.report.compare $(OLD) $(NEW) $(foreach t,$(TOL),--tolerance $(t))
+
+results-table: $(STAMP)  ## rewrite README.md's results table from a run's verdicts: make results-table [RUN=.]
+	$(BIN)/python -m gandiv.report.results_table $(or $(RUN),.) --readme README.md

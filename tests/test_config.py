@@ -99,7 +99,7 @@ BAD = [
     ("family-enum", "figures/iclr-fig1/family", "spherical", "figures.iclr-fig1.family",
      ["isotropic, diagonal, full"]),
     ("undefined-target", "figures/iclr-fig1/target", "nope", "figures.iclr-fig1.target",
-     ["'nope'", "iclr_mog10, bimodal_1d, trimodal_2d, correlated_2d, swiss_roll"]),
+     ["'nope'", "iclr_mog10, bimodal_1d, overlapping_1d, trimodal_2d, correlated_2d, swiss_roll"]),
     ("undefined-target-in-list", "figures/jspi-interpolation/targets", ["bimodal_1d", "nope"],
      "figures.jspi-interpolation.targets[1]", ["'nope'", "bimodal_1d"]),
     ("missing-figure-target", "figures/kl-fit-gaussian2d/target", DELETE, "figures.kl-fit-gaussian2d.target",
@@ -160,7 +160,7 @@ BAD = [
      ["unknown key 'rule'", "targets, generators, rules, pi, seeds"]),
     ("gan-grid-targets-empty", "gan/grid/0/targets", [], "gan.grid[0].targets", ["at least 1 items"]),
     ("gan-grid-undefined-target", "gan/grid/1/targets", ["iclr_mog10", "nope"], "gan.grid[1].targets[1]",
-     ["undefined target 'nope'", "iclr_mog10, bimodal_1d, trimodal_2d, correlated_2d, swiss_roll"]),
+     ["undefined target 'nope'", "iclr_mog10, bimodal_1d, overlapping_1d, trimodal_2d, correlated_2d, swiss_roll"]),
     ("gan-grid-target-duplicate", "gan/grid/1/targets", ["swiss_roll", "swiss_roll"], "gan.grid[1].targets",
      ["duplicate items", "unique items"]),
     ("gan-grid-generator-enum", "gan/grid/1/generators", ["flow", "vae"], "gan.grid[1].generators[1]",
@@ -186,14 +186,14 @@ BAD = [
     ("gan-grid-figure-missing-generator", "figures/gan-grid/heatmap_generator", DELETE,
      "figures.gan-grid.heatmap_generator", ["missing required key", "heatmap_target, heatmap_generator"]),
     ("heatmap-target-undefined", "figures/gan-grid/heatmap_target", "nope", "figures.gan-grid.heatmap_target",
-     ["undefined target 'nope'", "iclr_mog10, bimodal_1d, trimodal_2d, correlated_2d, swiss_roll"]),
+     ["undefined target 'nope'", "iclr_mog10, bimodal_1d, overlapping_1d, trimodal_2d, correlated_2d, swiss_roll"]),
     ("heatmap-target-not-trained", "figures/gan-grid/heatmap_target", "trimodal_2d",
      "figures.gan-grid.heatmap_target", ["'trimodal_2d' is in no `gan.grid` entry",
-                                         "targets trained in `gan.grid`: bimodal_1d, iclr_mog10, swiss_roll"]),
+                                         "targets trained in `gan.grid`: bimodal_1d, overlapping_1d, swiss_roll, iclr_mog10"]),
     ("jspi-convention-rule-not-trained", "figures/jspi-convention/rule", "lsgan", "figures.jspi-convention.rule",
      ["'lsgan' is not trained for 'bimodal_1d' with 'gaussian'", "minimax, nonsaturating, kl"]),
     ("heatmap-generator-enum", "figures/gan-grid/heatmap_generator", "vae", "figures.gan-grid.heatmap_generator",
-     ["'vae'", "values gaussian, flow, mlp"]),
+     ["'vae'", "values gaussian"]),
     ("wgan-critic-sd-zero", "figures/wgan-critic/q/sd", 0.0, "figures.wgan-critic.q.sd",
      ["0.0 is out of range", "number > 0"]),
     ("wgan-critic-steps", "figures/wgan-critic/steps", 1200, "figures.wgan-critic.steps",
@@ -282,12 +282,12 @@ BAD_MULTI = [
     ("jspi-convention-without-gan", [("gan", DELETE)] + [(f"figures/{fig}", DELETE) for fig in GAN_FIGURES
                                                          if fig != "jspi-convention"],
      "figures.jspi-convention", ["needs a `gan` section"]),
-    ("jspi-convention-target-2d", [("gan/grid/2/generators", ["flow", "mlp", "gaussian"]),
+    ("jspi-convention-target-2d", [("gan/grid/5/generators", ["flow", "mlp", "gaussian"]),
                                    ("figures/jspi-convention/target", "iclr_mog10")],
      "figures.jspi-convention.target", ["target 'iclr_mog10' is 2-D", "a 1-D target trained in `gan.grid`"]),
     ("heatmap-target-outside-figure-list", [("figures/gan-grid/heatmap_target", "swiss_roll"),
                                             ("figures/gan-grid/heatmap_generator", "gaussian")],
-     "figures.gan-grid.heatmap_generator", ["generators trained on 'swiss_roll': flow, mlp"]),
+     "figures.gan-grid.heatmap_generator", ["generators trained on 'swiss_roll': mlp"]),
 ]
 
 
@@ -319,7 +319,7 @@ def test_gan_target_dimension(config, schema, monkeypatch):
     monkeypatch.setattr(checks, "target_dim", lambda t: 3 if t.get("kind") == "swiss_roll" else real(t))
     with pytest.raises(ConfigError) as info:
         validate_config(config, schema)
-    assert info.value.path == "gan.grid[2].targets[1]"
+    assert info.value.path == "gan.grid[3].targets[0]"
     assert "'swiss_roll' is 3-D" in str(info.value)
     assert "allowed: a 1-D or 2-D target: iclr_mog10, bimodal_1d" in str(info.value)
 
@@ -343,7 +343,9 @@ def test_gan_defaults_filled(config, schema):
     assert out["optimizer"] == {"d_learning_rate": 1e-3, "g_learning_rate": 1e-3, "beta_1": 0.5}
     assert out["generator"] == {"latent_dim": 4, "hidden": 64, "depth": 2, "flow_layers": 4}
     assert out["discriminator"] == {"hidden": 64, "depth": 2}
-    assert out["evaluation"] == {"n_samples": 5000, "knn_k": 5, "quadrature_points_per_sd": 8}
+    assert out["evaluation"] == {"n_samples": 5000, "knn_k": 5, "quadrature_points_per_sd": 8,
+                                 "convergence": {"window_steps": 2000, "generator_tol": 0.05,
+                                                 "discriminator_tol": 0.02}}
     # only `grid` is required: a minimal section gets every other key from the schema
     minimal = {"grid": [{"targets": ["bimodal_1d"], "generators": ["gaussian"], "rules": ["kl"], "pi": [0.5],
                          "seeds": [0]}]}

@@ -42,13 +42,21 @@ def trained():
 
 
 def test_discriminator_saturates_and_critic_does_not(trained):
+    from gandiv.figures.wgan_critic import soft_penalty_slope
+
     q_samples = np.random.default_rng(0).normal(10.0, 1.0, 1000)
     gan = outputs_and_generator_gradients(trained["gan"], "gan", q_samples)
     critic = outputs_and_generator_gradients(trained["wgan_gp"], "wgan_gp", q_samples)
     # Far-apart Gaussians are separable: the discriminator grows its logits until log(1 - D) is flat at Q.
     assert np.abs(gan["grad_minimax"]).mean() < 1e-3
-    # The gradient penalty holds the critic's slope near 1 between P and Q (soft constraint: 0.5 to 3).
-    assert 0.5 < np.abs(critic["grad_wgan"]).mean() < 3.0
+    # The penalty lambda (|f'| - 1)^2 is soft: against the gain |f'| * 10 of the Wasserstein term its optimum for a
+    # linear critic is |f'| = 1 + 10 / (2 lambda) = 1.5, not the hard constraint's 1. The pointwise optimum,
+    # 1 + (F_P - F_Q) / (2 lambda rho) with rho the density of the penalty's interpolates, is 1.53 at Q's mean
+    # and 1.54 averaged over Q (quadrature); trained critics measure 1.49-1.52 (seeds 0 and 1, 1000 and 3000
+    # steps). 0.1 covers both optima and that spread, and fails a critic held at slope 1 (hard constraint) or a
+    # penalty that does not hold it.
+    assert soft_penalty_slope(SETTINGS) == 1.5
+    assert np.abs(critic["grad_wgan"]).mean() == pytest.approx(soft_penalty_slope(SETTINGS), abs=0.1)
     # The critic's generator gradient points Q towards P (negative x): -f' has the sign that moves x down.
     assert np.mean(critic["grad_wgan"]) > 0  # gradient descent on -f moves x against this sign
 
@@ -74,11 +82,16 @@ def test_the_figure_reads_each_generator_gradient_at_q(tmp_path, gan_slope, crit
     q_samples = np.random.default_rng(0).normal(10.0, 1.0, 500)
     inputs = {"gan": _curves(tmp_path, "gan", linear_network(gan_slope, -5 * gan_slope), q_samples),
               "wgan_gp": _curves(tmp_path, "wgan_gp", linear_network(critic_slope, 0.0), q_samples)}
-    ctx = Context(config={}, settings={"p": {"mean": 0.0, "sd": 1.0}, "q": {"mean": 10.0, "sd": 1.0}}, inputs=inputs)
+    ctx = Context(config={}, settings={"p": {"mean": 0.0, "sd": 1.0}, "q": {"mean": 10.0, "sd": 1.0},
+                                       "gp_weight": 10.0}, inputs=inputs)
     computed = wgan_critic.compute(ctx)
     record = wgan_critic.judge(computed, ctx)
     assert record["verdict"] == verdict
     numbers = {n["name"]: n["value"] for n in record["numbers"]}
+    passed = {n["name"]: n.get("passed") for n in record["numbers"]}
+    reproduced = verdict == "reproduced"  # both deciding numbers pass on one side of the pair, fail on the other
+    assert passed["minimax: mean |gradient| at Q's samples"] is reproduced
+    assert passed["WGAN-GP critic: mean |gradient| at Q's samples"] is reproduced
     # Closed forms at Q's samples: |d log(1 - D)/dx| = sigmoid(a) |slope|, |d -f/dx| = |slope| (float32: 1e-5).
     a = gan_slope * (q_samples - 5)
     assert numbers["minimax: mean |gradient| at Q's samples"] == pytest.approx(

@@ -58,6 +58,7 @@ SCHEMA_ENUMS = {
     "$defs/gan_grid_rule": lambda: list(LOGIT_RULES),
     # Figures comparing trained parameters with theory need a generator with explicit parameters.
     "figures/kl-rule-theory/properties/generator": lambda: _generator_kinds("gaussian"),
+    "figures/gan-grid/properties/heatmap_generator": lambda: _generator_kinds("gaussian"),
     "figures/density-ratio/properties/generator": lambda: _generator_kinds("gaussian"),
     "figures/jspi-convention/properties/generator": lambda: _generator_kinds("gaussian"),
     "figures/objectives-zoo/properties/device": lambda: list(Device),

@@ -13,6 +13,12 @@ from gandiv.results_io import write_json
 
 EXACT = {"n_starts": 2, "max_iter": 300, "quadrature_points_per_sd": 3, "quadrature_halfwidth_sd": 8}
 
+
+def _passed(record: dict, name: str):
+    """The `passed` flag of the verdict's deciding number `name` (KeyError if it has no threshold)."""
+    number = next(n for n in record["numbers"] if n["name"] == name)
+    return number["passed"]
+
 # ------------------------------------------------------------- iclr-fig1
 
 TWO_MODES = {"kind": "gaussian_mixture", "weights": [0.5, 0.5], "means": [[-2.0, 0.0], [2.0, 0.0]],
@@ -65,9 +71,13 @@ def test_iclr_fig1_verdict_rules(iclr):
     numbers = {n["name"]: n["value"] for n in record["numbers"]}
     assert numbers["ratio"] == 0.0
     assert numbers["local minima of KL[Q||P] found"] == 2
-    # A JS fit next to the ML fit contradicts the claim.
+    assert _passed(record, "ratio") is True
+    # The same fits but a JS fit next to the ML fit (the only change): the ratio exceeds 1, the claim fails.
     near_ml = computed.extras["fits"] | {"js": gaussian([0.1, 0.0], [[2.4, 0.0], [0.0, 2.4]])}
-    assert iclr_fig1.judge(Computed(computed.table, {"fits": near_ml}), ctx)["verdict"] == "not reproduced"
+    failed = iclr_fig1.judge(Computed(computed.table, {"fits": near_ml}), ctx)
+    assert failed["verdict"] == "not reproduced" and _passed(failed, "ratio") is False
+    assert {n["name"]: n["value"] for n in failed["numbers"]}["ratio"] > 1
+    assert "failed: the distance ratio" in failed["summary"]
 
 
 # ------------------------------------------------------------- kl-vs-rkl-multimodal
@@ -112,18 +122,35 @@ def _with(table, objective, quantity, values):
     return out
 
 
+SPREAD = "spread of KL[P||Q] fit means over starts"
+BETWEEN = "P density at the KL[P||Q] fit's mean / lowest at a mode's centre"
+MODES = "distinct modes reached by KL[Q||P] fits"
+
+
 def test_kl_vs_rkl_verdict_rules(multi):
     t = multi.table
     kl_vs_rkl_multimodal.draw(multi, MULTI)
-    # All three checks hold when the reverse-KL fits reach two or more modes.
+    # The computed fits with the reverse-KL fits spread over two modes: all three checks hold.
     spread_modes = t.assign(mode=np.where(t.objective == "kl_qp", t.start % 2, t["mode"]))
-    assert kl_vs_rkl_multimodal.judge(Computed(spread_modes), MULTI)["verdict"] == "reproduced"
-    # Every reverse-KL fit on mode 0: the start does not matter, so only partly.
-    one_mode = t.assign(mode=0)
-    assert kl_vs_rkl_multimodal.judge(Computed(one_mode), MULTI)["verdict"] == "partly"
+    record = kl_vs_rkl_multimodal.judge(Computed(spread_modes), MULTI)
+    assert record["verdict"] == "reproduced"
+    assert [_passed(record, name) for name in (SPREAD, BETWEEN, MODES)] == [True, True, True]
+    # Each check alone fails on a table that differs only in its own rows: the verdict drops to partly.
+    one_mode = spread_modes.assign(mode=np.where(t.objective == "kl_qp", 0, spread_modes["mode"]))
+    p = target_from_config(TRIMODAL)
+    starts = t[(t.objective == "kl_pq") & (t.quantity == "mean_x1")].start.to_numpy()
+    apart = _with(spread_modes, "kl_pq", "mean_x1", _column(t, "kl_pq", "mean_x1") + np.where(starts == 1, 0.01, 0.0))
+    on_a_mode = _with(_with(spread_modes, "kl_pq", "mean_x1", p.means[0, 0]), "kl_pq", "mean_x2", p.means[0, 1])
+    # (apart: the ML fit from start 1 moved 0.01 x units, ten times the one-solution bar; on_a_mode: every ML fit
+    # at mode 0's centre, where P's density is that mode's peak.)
+    for table, name in ((one_mode, MODES), (apart, SPREAD), (on_a_mode, BETWEEN)):
+        failed = kl_vs_rkl_multimodal.judge(Computed(table), MULTI)
+        assert failed["verdict"] == "partly", name
+        assert {n: _passed(failed, n) for n in (SPREAD, BETWEEN, MODES)} == {
+            n: n != name for n in (SPREAD, BETWEEN, MODES)}
+        assert "Failed:" in failed["summary"]
     # ML fits at different modes' centres: no single solution, no mass between modes; with one mode for
     # reverse KL nothing of the claim holds.
-    p = target_from_config(TRIMODAL)
     scattered = _with(one_mode, "kl_pq", "mean_x1", p.means[:3, 0])
     scattered = _with(scattered, "kl_pq", "mean_x2", p.means[:3, 1])
     assert kl_vs_rkl_multimodal.judge(Computed(scattered), MULTI)["verdict"] == "not reproduced"

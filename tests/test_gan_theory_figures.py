@@ -13,6 +13,12 @@ BIMODAL = {"kind": "gaussian_mixture", "weights": [0.7, 0.3], "means": [[-2.0], 
            "covariances": [[[0.36]], [[0.25]]]}
 
 
+def _passed(record: dict, name: str):
+    """The `passed` flag of the verdict's deciding number `name`."""
+    (number,) = [n for n in record["numbers"] if n["name"] == name]
+    return number["passed"]
+
+
 def _set(table, mask, value):
     """A copy of the table with `value` written into the masked rows."""
     out = table.copy()
@@ -43,18 +49,27 @@ def test_optimal_value_is_minus_log4_plus_twice_js(gov):
     assert (gov.table.exact_error < 1e-9).all()  # refined grid changes nothing beyond round-off
 
 
+LECTURE_RESIDUAL = "max |V - (-log 4 + JS)| (the lecture's formula)"
+PAPER_RESIDUAL = "max |V - (-log 4 + 2 JS)| (the GAN paper's formula)"
+
+
 def test_optimal_value_verdict_rules(gov):
     t = gov.table
     record = gan_optimal_value.judge(gov, GOV)
     assert record["verdict"] == "partly"  # the paper's 2 JS holds, the lecture's JS does not
+    assert _passed(record, LECTURE_RESIDUAL) is False and _passed(record, PAPER_RESIDUAL) is True
+    assert "Failed: the lecture's -log 4 + JS is off" in record["summary"]
     gan_optimal_value.draw(gov, GOV)
-    # Were V equal to the lecture's -log 4 + JS, the lecture would be reproduced.
+    # The same table with V equal to the lecture's -log 4 + JS (only the V rows change): reproduced.
     lecture = t[t.quantity == gan_optimal_value.LECTURE].value.to_numpy()
-    as_lecture = _set(t, t.quantity == gan_optimal_value.VALUE, lecture)
-    assert gan_optimal_value.judge(Computed(as_lecture), GOV)["verdict"] == "reproduced"
+    as_lecture = gan_optimal_value.judge(Computed(_set(t, t.quantity == gan_optimal_value.VALUE, lecture)), GOV)
+    assert as_lecture["verdict"] == "reproduced"
+    assert _passed(as_lecture, LECTURE_RESIDUAL) is True
+    assert "Failed" not in as_lecture["summary"]
     # A V that matches neither formula.
-    neither = _set(t, t.quantity == gan_optimal_value.VALUE, 0.0)
-    assert gan_optimal_value.judge(Computed(neither), GOV)["verdict"] == "not reproduced"
+    neither = gan_optimal_value.judge(Computed(_set(t, t.quantity == gan_optimal_value.VALUE, 0.0)), GOV)
+    assert neither["verdict"] == "not reproduced"
+    assert _passed(neither, LECTURE_RESIDUAL) is False and _passed(neither, PAPER_RESIDUAL) is False
 
 
 # ------------------------------------------------------------- update-rules
@@ -86,14 +101,22 @@ def test_update_rule_losses_match_closed_forms(rules):
 
 
 def test_update_rules_verdict_rules(rules):
-    assert update_rules.judge(rules, RULES)["verdict"] == "reproduced"
+    record = update_rules.judge(rules, RULES)
+    assert record["verdict"] == "reproduced"
+    assert all(n["passed"] for n in record["numbers"])
+    assert [n["threshold"] for n in record["numbers"]] == ["< 0.01", "> 0.9", "> 0.9", "< 1e-09"]
     update_rules.draw(rules, RULES)
-    # A minimax rule that does not saturate contradicts the claim.
+    # A minimax rule that does not saturate (only its slope changes) contradicts the claim.
     live = rules.extras | {"slopes": rules.extras["slopes"] | {"minimax": 0.5}}
-    assert update_rules.judge(Computed(rules.table, live), RULES)["verdict"] == "not reproduced"
-    # A KL-rule loss that is not the sum of the other two.
+    failed = update_rules.judge(Computed(rules.table, live), RULES)
+    assert failed["verdict"] == "not reproduced"
+    assert [n["name"] for n in failed["numbers"] if not n["passed"]] == ["|slope| of minimax at D=0.001"]
+    assert "not saturated" in failed["summary"] and "Failed: |slope| of minimax" in failed["summary"]
+    # A KL-rule loss that is not the sum of the other two (only the KL rule's loss rows change).
     t = rules.table
     shifted = t.copy()
     mask = (t.rule == "kl") & (t.quantity == update_rules.LOSS)
     shifted.loc[mask, "value"] += 1e-6
-    assert update_rules.judge(Computed(shifted, rules.extras), RULES)["verdict"] == "not reproduced"
+    failed = update_rules.judge(Computed(shifted, rules.extras), RULES)
+    assert failed["verdict"] == "not reproduced"
+    assert [n["name"] for n in failed["numbers"] if not n["passed"]] == ["max |minimax + non-saturating - KL rule|"]

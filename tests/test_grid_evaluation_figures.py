@@ -14,7 +14,8 @@ PIS = (0.1, 0.3, 0.5, 0.7, 0.9)
 
 def write_evaluation(path, rows, target="t", generator="gaussian"):
     """Write a grid evaluation table (every column, as gandiv.pipeline.gan_jobs writes it) from partial rows."""
-    full = [{"target": target, "generator": generator, "diverged": False, "exact": np.nan, "error": np.nan,
+    full = [{"target": target, "generator": generator, "diverged": False, "converged": True, "exact": np.nan,
+             "error": np.nan,
              "exact_error": np.nan, "note": ""} | row for row in rows]
     write_csv(path, pd.DataFrame(full)[list(GRID_EVALUATION_COLUMNS)], float_format="%.10g")
     return str(path)
@@ -28,7 +29,7 @@ def parameter_rows(pi, seed, mean, sd, rule="minimax", diverged=False):
 
 # ---------------------------------------------------------------- gan_tables
 
-def test_gaussian_generators_average_the_seeds_that_did_not_diverge(tmp_path):
+def test_gaussian_generators_average_the_converged_seeds(tmp_path):
     rows = (parameter_rows(0.1, 0, 1.0, 2.0) + parameter_rows(0.1, 1, 3.0, 4.0)
             + parameter_rows(0.1, 2, 99.0, 99.0, diverged=True) + parameter_rows(0.1, 3, 50.0, 1.0, rule="kl")
             + parameter_rows(0.5, 0, -1.0, 0.5))
@@ -57,63 +58,128 @@ def test_an_evaluation_table_without_a_required_column_is_corrupt(tmp_path):
 
 # ---------------------------------------------------------------- gan-grid
 
-def grid_rows(kl_qp_sign=-1, seeds=(0, 1)):
-    """Minimax runs whose exact KL[P||Q] rises with pi and KL[Q||P] moves with `kl_qp_sign`, plus estimates."""
+# The config's bimodal_1d: the minimax landing point moves from maximum-likelihood-like (pi = 0.1) to mode-seeking
+# (pi = 0.9); the kl rule's stays mode-seeking at every pi (ideal-D theory, tests/test_stationary.py)
+BIMODAL = {"kind": "gaussian_mixture", "weights": [0.7, 0.3], "means": [[-2.0], [2.0]],
+           "covariances": [[[0.36]], [[0.25]]]}
+GRID_CONFIG = {"targets": {"t": BIMODAL}, "seed": 0,
+               "exact": {"quadrature_points_per_sd": 4, "quadrature_halfwidth_sd": 9}}
+GRID_PIS = (0.1, 0.5, 0.9)
+
+
+@pytest.fixture(scope="module")
+def landing_points():
+    """(rule, pi) -> the rule's global ideal-D stable point (mean, sd, kl_pq, kl_qp) on BIMODAL."""
+    from gandiv.exact.densities import target_from_config
+    from gandiv.figures.stationary_cells import theory_points
+    target = target_from_config(BIMODAL)
+    quad = {"points_per_sd": 4, "halfwidth_sd": 9}
+    empty = pd.DataFrame({"mean": [], "sd": []})
+    return {(rule, pi): next(p for p in theory_points(target, rule, pi, 0, quad, empty) if p["is_global"])
+            for rule in ("minimax", "kl") for pi in GRID_PIS}
+
+
+def grid_rows(points, seeds=5, move=None, unconverged=(), diverged_seed=None):
+    """Runs at their rule's landing point (jitter sd 0.01 in every number): parameter rows and exact divergences.
+
+    move(rule, pi) -> (rule, pi) whose landing point the cell's runs take instead (default: their own)."""
+    rng = np.random.default_rng(3)
     rows = []
-    for i, pi in enumerate(PIS):
-        for seed in seeds:
-            ident = {"rule": "minimax", "pi": pi, "seed": seed}
-            rows += [ident | {"method": "exact", "quantity": "kl_pq", "value": 0.1 * i},
-                     ident | {"method": "exact", "quantity": "kl_qp", "value": 1.0 + kl_qp_sign * 0.1 * i},
-                     ident | {"method": "exact", "quantity": "js_pi", "value": 0.05}]
+    for (rule, pi) in points:
+        p = points[move(rule, pi) if move else (rule, pi)]
+        for seed in range(seeds):
+            ident = {"rule": rule, "pi": pi, "seed": seed, "converged": (rule, pi, seed) not in unconverged}
+            jitter = rng.normal(0, 0.01, 4)
+            rows += parameter_rows(pi, seed, p["mean"] + jitter[0], p["sd"] + jitter[1], rule=rule)
+            rows[-2:] = [r | ident for r in rows[-2:]]
+            rows += [ident | {"method": "exact", "quantity": "kl_pq", "value": p["kl_pq"] + jitter[2]},
+                     ident | {"method": "exact", "quantity": "kl_qp", "value": p["kl_qp"] + jitter[3]}]
+    if diverged_seed is not None:  # absurd values that would reverse every check if they counted
+        for (rule, pi) in points:
+            ident = {"rule": rule, "pi": pi, "seed": diverged_seed, "diverged": True, "converged": False}
+            rows += [ident | {"method": "parameters", "quantity": "generator_mean_0", "value": 50.0},
+                     ident | {"method": "parameters", "quantity": "generator_cov_00", "value": 1e4},
+                     ident | {"method": "exact", "quantity": "kl_pq", "value": 100.0 * (1 - pi)},
+                     ident | {"method": "exact", "quantity": "kl_qp", "value": 100.0 * pi}]
     return rows
 
 
-def grid_figure(tmp_path, rows, extra=()):
-    paths = [write_evaluation(tmp_path / "gaussian.csv", rows)]
-    paths += [write_evaluation(tmp_path / f"{g}.csv", r, generator=g) for g, r in extra]
-    ctx = Context({}, {"heatmap_target": "t", "heatmap_generator": "gaussian"}, {"evaluations": paths})
+def grid_figure(tmp_path, rows, crossings=(), extra=()):
+    paths = [write_evaluation(tmp_path / "gaussian.csv", [{"converged": True} | r for r in rows])]
+    paths += [write_evaluation(tmp_path / f"{g}.csv", [{"converged": True} | r for r in e], generator=g)
+              for g, e in extra]
+    summary = tmp_path / "summary.json"
+    write_json(summary, {"kl_pq": ML_FIT, "kl_qp": RKL_FIT, "crossings": [{"pi": pi, "jump": 1.0} for pi in crossings]})
+    ctx = Context(GRID_CONFIG, {"heatmap_target": "t", "heatmap_generator": "gaussian"},
+                  {"evaluations": paths, "summary": str(summary)})
     computed = gan_grid.compute(ctx)
     return computed, gan_grid.judge(computed, ctx), ctx
 
 
-def test_gan_grid_reproduced_when_kl_rises_and_reverse_kl_falls_with_pi(tmp_path):
+def deciding(record):
+    return {n["name"].split(" (")[0]: n["passed"] for n in record["numbers"] if "threshold" in n}
+
+
+def number(record, prefix):
+    return next(n for n in record["numbers"] if n["name"].startswith(prefix))
+
+
+def test_gan_grid_reproduced_when_converged_runs_follow_their_rules_and_the_path_is_gradual(tmp_path,
+                                                                                            landing_points):
     estimates = [{"rule": "kl", "pi": 0.5, "seed": 0, "method": "discriminator", "quantity": "js_pi", "value": 1.0,
                   "exact": 1.0 - e, "error": e} for e in (0.1, -0.2, 0.3)]
-    mlp = [{"rule": "minimax", "pi": 0.5, "seed": 0, "method": "knn", "quantity": "sample_mean_0", "value": 0.0}]
-    computed, record, ctx = grid_figure(tmp_path, grid_rows() + estimates, extra=[("mlp", mlp)])
+    mlp = [{"rule": "minimax", "pi": 0.5, "seed": 0, "method": "samples", "quantity": "sample_mean_0", "value": 0.0}]
+    computed, record, ctx = grid_figure(tmp_path, grid_rows(landing_points) + estimates, extra=[("mlp", mlp)])
     table = computed.table
-    assert list(table.columns) == list(gan_grid.COLUMNS) and len(table) == len(grid_rows()) + 3 + 1
-    assert table.generator.tolist()[-1] == "mlp"  # stacked in input order
+    assert list(table.columns) == list(gan_grid.COLUMNS)
     assert set(table[table.quantity == "sample_mean_0"].unit) == {"x units"}
-    assert set(table[table.quantity != "sample_mean_0"].unit) == {"nats"}
-    numbers = {n["name"]: n["value"] for n in record["numbers"]}
-    # monotone in pi: Spearman's rho is +1 and -1 (scipy's correlation of the ranks rounds to 1 - 1 ulp)
-    assert numbers["Spearman rho over pi of minimax kl_pq"] == pytest.approx(1.0, abs=1e-12)
-    assert numbers["Spearman rho over pi of minimax kl_qp"] == pytest.approx(-1.0, abs=1e-12)
-    assert numbers["median |error| of discriminator estimates"] == pytest.approx(0.2, rel=1e-9)  # |0.1|,|0.2|,|0.3|
-    # 5 pi x 2 seeds of minimax, one kl run, one mlp run
-    assert numbers["trained models"] == 12 and numbers["diverged"] == 0
-    assert record["verdict"] == "reproduced"
+    assert set(table[table.quantity.isin(["kl_pq", "kl_qp", "js_pi"])].unit) == {"nats"}
+    assert len(table[table.method == gan_grid.THEORY]) >= 2 * len(landing_points)  # mean and sd of each point
+    assert record["verdict"] == "reproduced", record["summary"]
+    assert all(deciding(record).values()), deciding(record)
+    assert number(record, "median |error| of discriminator")["value"] == pytest.approx(0.2, rel=1e-9)
+    assert number(record, "trained models")["value"] == 2 * 3 * 5 + 1  # + the mlp run (the estimates are a kl run's)
     assert len(gan_grid.draw(computed, ctx).axes) >= 4
 
 
-def test_gan_grid_partly_or_not_reproduced_when_the_trend_fails(tmp_path):
-    _, record, _ = grid_figure(tmp_path, grid_rows(kl_qp_sign=+1))  # KL[Q||P] rises too
-    assert record["verdict"] == "partly"
-    rows = [r | {"value": -r["value"]} if r["quantity"] == "kl_pq" else r for r in grid_rows(kl_qp_sign=+1)]
-    _, record, _ = grid_figure(tmp_path, rows)
-    assert record["verdict"] == "not reproduced"
+def test_gan_grid_judges_a_jump_of_the_path_as_jspi_interpolation_does(tmp_path, landing_points):
+    _, record, _ = grid_figure(tmp_path, grid_rows(landing_points), crossings=[0.228])
+    assert record["verdict"] == "partly", record["summary"]
+    assert number(record, "jumps of the exact")["passed"] is False
+    _, outside, _ = grid_figure(tmp_path, grid_rows(landing_points), crossings=[0.05])  # outside the trained range
+    assert outside["verdict"] == "reproduced"
 
 
-def test_gan_grid_leaves_diverged_runs_out_of_the_trend_but_counts_them(tmp_path):
-    # a diverged seed with absurd values at every pi would reverse the trend if it were averaged in
-    rows = grid_rows() + [r | {"seed": 9, "diverged": True, "value": 100.0 - 10 * r["pi"]}
-                          for r in grid_rows(seeds=(9,))]
-    _, record, _ = grid_figure(tmp_path, rows)
-    numbers = {n["name"]: n["value"] for n in record["numbers"]}
-    assert numbers["diverged"] == 5 and numbers["trained models"] == 15  # seed 9 diverged at each of the 5 pi
-    assert record["verdict"] == "reproduced"
+def test_gan_grid_fails_when_pi_does_not_move_the_minimax_fit(tmp_path, landing_points):
+    """Only the minimax runs at pi = 0.9 change: they stay at the pi = 0.1 landing point."""
+    move = lambda rule, pi: (rule, 0.1) if (rule, pi) == ("minimax", 0.9) else (rule, pi)  # noqa: E731
+    _, record, _ = grid_figure(tmp_path, grid_rows(landing_points, move=move))
+    assert record["verdict"] in ("partly", "not reproduced"), record["summary"]
+    flags = deciding(record)
+    assert flags["p-value that minimax kl_qp falls from pi=0.1 to 0.9"] is False
+    assert flags["cells at their own rule's global stable point"] is False
+
+
+def test_gan_grid_fails_when_the_rule_does_not_change_the_landing_point(tmp_path, landing_points):
+    """The kl runs sit at the minimax landing point of their pi: the rule changes nothing."""
+    _, record, _ = grid_figure(tmp_path, grid_rows(landing_points, move=lambda rule, pi: ("minimax", pi)))
+    assert record["verdict"] in ("partly", "not reproduced"), record["summary"]
+    assert [v for k, v in deciding(record).items() if k.startswith("p-value that kl and minimax")] == [False]
+
+
+def test_gan_grid_is_inconclusive_with_too_few_converged_seeds(tmp_path, landing_points):
+    unconverged = {("kl", 0.5, s) for s in range(3)}
+    _, record, _ = grid_figure(tmp_path, grid_rows(landing_points, unconverged=unconverged))
+    assert record["verdict"] == "inconclusive", record["summary"]
+    assert number(record, "fewest converged seeds")["value"] == 2
+    assert number(record, "fewest converged seeds")["passed"] is False
+
+
+def test_gan_grid_leaves_diverged_runs_out_but_counts_them(tmp_path, landing_points):
+    _, record, _ = grid_figure(tmp_path, grid_rows(landing_points, diverged_seed=9))
+    assert number(record, "diverged")["value"] == len(landing_points)
+    assert number(record, "converged")["value"] == 5 * len(landing_points)
+    assert record["verdict"] == "reproduced", record["summary"]
 
 
 # ---------------------------------------------------------------- jspi-convention
@@ -122,11 +188,14 @@ ML_FIT = {"mean_0": 0.0, "scale": 2.0}  # KL[P||Q] optimum
 RKL_FIT = {"mean_0": -2.0, "scale": 0.5}  # KL[Q||P] optimum
 
 
-def convention(tmp_path, generators):
-    """jspi-convention on trained generators {pi: (mean, sd)} (two seeds each, +-0.1 around the mean)."""
+def convention(tmp_path, generators, seeds=5):
+    """jspi-convention on trained generators {pi: (mean, sd)}: `seeds` converged seeds each, means spread
+    symmetrically (+-0.1 steps) around the given mean, so the seed average is the mean itself."""
     rows = []
     for pi, (mean, sd) in generators.items():
-        rows += parameter_rows(pi, 0, mean - 0.1, sd) + parameter_rows(pi, 1, mean + 0.1, sd)
+        offsets = 0.1 * (np.arange(seeds) - (seeds - 1) / 2)
+        for seed, offset in enumerate(offsets):
+            rows += parameter_rows(pi, seed, mean + offset, sd)
     summary = tmp_path / "summary.json"
     write_json(summary, {"kl_pq": ML_FIT, "kl_qp": RKL_FIT, "crossings": []})
     ctx = Context({}, {"target": "t", "rule": "minimax"},
@@ -135,26 +204,41 @@ def convention(tmp_path, generators):
     return computed, jspi_convention.judge(computed, ctx), ctx
 
 
+def ratio_flags(record):
+    return [n["passed"] for n in record["numbers"] if n["name"].endswith("optimum") and "threshold" in n]
+
+
 def test_jspi_convention_small_share_of_real_samples_is_ml_like(tmp_path):
     computed, record, ctx = convention(tmp_path, {0.1: (0.0, 2.0), 0.5: (-1.0, 1.0), 0.9: (-1.9, 0.55)})
     table = computed.table
     ends = table.drop_duplicates("pi").set_index("pi").behaviour
     assert ends[0.1] == "maximum-likelihood-like" and ends[0.9] == "KL[Q||P]-like"
-    # the seed average (0.1 - 0.1 + 0.1 + 0.1) / 2 sits on the fit: distance 0 up to float round-off of the mean
+    # the seed average of symmetric offsets sits on the fit: distance 0 up to float round-off of the mean
     d = table[(table.pi == 0.1) & (table.quantity == "distance to KL[P||Q] optimum")].value.iloc[0]
-    assert d == pytest.approx(0.0, abs=1e-15)
+    assert d == pytest.approx(0.0, abs=1e-12)
     d = table[(table.pi == 0.1) & (table.quantity == "distance to KL[Q||P] optimum")].value.iloc[0]
-    assert d == pytest.approx(np.hypot(2.0 / 0.5, np.log(4.0)), rel=1e-12)  # closed form of distance_to_fit
-    assert table[table.quantity == "seeds"].value.tolist() == [2, 2, 2]
+    assert d == pytest.approx(np.hypot(2.0 / 0.5, np.log(4.0)), rel=1e-9)  # closed form of distance_to_fit
+    assert table[table.quantity == "converged seeds"].value.tolist() == [5, 5, 5]
     assert record["verdict"] == "not reproduced"  # eq. 12 holds, so the note's sentence is not reproduced
-    assert "From 6 trained Gaussian generators" in record["summary"]
-    assert [n["name"] for n in record["numbers"]] == [f"pi={pi:g}: distance to KL[P||Q] / KL[Q||P] optimum"
-                                                      for pi in (0.1, 0.5, 0.9)]
+    assert "eq. 12's reading" in record["summary"]
+    assert ratio_flags(record) == [False, False]
     assert jspi_convention.draw(computed, ctx) is not None
+    shown = jspi_convention.report_table(table)  # the report's HTML table: one row per pi, numbers not an image
+    assert shown["π"].tolist() == [0.1, 0.5, 0.9] and shown["converged seeds"].tolist() == [5, 5, 5]
+    assert shown["behaves"].tolist() == ["maximum-likelihood-like", "maximum-likelihood-like", "KL[Q||P]-like"]
+    assert shown["mean of Q (x units)"].iloc[2] == f"-1.900 ± {np.std(0.1 * np.arange(5), ddof=1):.3f}"
 
 
 def test_jspi_convention_reversed_behaviour_reproduces_the_sentence(tmp_path):
     _, record, _ = convention(tmp_path, {0.1: (-1.9, 0.55), 0.9: (0.1, 2.0)})
     assert record["verdict"] == "reproduced"
+    assert ratio_flags(record) == [True, True]
     _, record, _ = convention(tmp_path, {0.1: (0.0, 2.0), 0.9: (0.0, 2.0)})  # ML-like at both ends
     assert record["verdict"] == "partly"
+    assert ratio_flags(record) == [False, True]
+
+
+def test_jspi_convention_is_inconclusive_with_too_few_converged_seeds(tmp_path):
+    _, record, _ = convention(tmp_path, {0.1: (0.0, 2.0), 0.9: (-1.9, 0.55)}, seeds=3)
+    assert record["verdict"] == "inconclusive"
+    assert [n["passed"] for n in record["numbers"] if n["name"].startswith("converged seeds")] == [False, False]

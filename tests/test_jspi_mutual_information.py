@@ -101,18 +101,35 @@ def test_the_figure_reproduces_the_claim_and_declares_what_it_reads():
     mi.draw(computed)
 
 
+EQUAL = "largest |JS_pi - I(C;X)| / allowed error"
+BOUNDED = "worst breach of the Fano / Hellman-Raviv bounds by e*"
+
+
+def _passed(record: dict, name: str):
+    (number,) = [n for n in record["numbers"] if n["name"] == name]
+    return number["passed"]
+
+
 def test_the_verdict_fails_when_the_claim_is_false():
     computed, _ = _computed()
     table = computed.table
+    record = mi.judge(computed)
+    assert _passed(record, EQUAL) is True and _passed(record, BOUNDED) is True
     # JS with the other convention (pi on Q) is not the information of a coin that picks P with probability pi
     swapped = table.copy()
     for (pair, pi), rows in table.groupby(["pair", "pi"]):
         other = table[(table.pair == pair) & (table.pi == round(1 - pi, 12)) & (table.quantity == "js_pi")]
         swapped.loc[rows.index[rows.quantity == "js_pi"], "value"] = other.value.to_numpy()
-    assert mi.judge(Computed(swapped))["verdict"] == "partly"  # the bounds, from the true JS_pi... still hold
+    failed = mi.judge(Computed(swapped))
+    assert failed["verdict"] == "partly"  # the bounds, from the true JS_pi... still hold
+    assert _passed(failed, EQUAL) is False and _passed(failed, BOUNDED) is True
+    assert "Failed: JS_pi and I(C; X) differ" in failed["summary"]
     beyond = table.copy()
     beyond.loc[beyond.quantity == "bayes_error", "value"] += 0.2  # above every Hellman-Raviv bound here
-    assert mi.judge(Computed(beyond))["verdict"] == "partly"
+    failed = mi.judge(Computed(beyond))
+    assert failed["verdict"] == "partly"
+    assert _passed(failed, EQUAL) is True and _passed(failed, BOUNDED) is False
+    assert "Failed: e* leaves its bounds" in failed["summary"]
     both = swapped.copy()
     both.loc[both.quantity == "bayes_error", "value"] += 0.2
     assert mi.judge(Computed(both))["verdict"] == "not reproduced"

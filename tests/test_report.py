@@ -8,17 +8,9 @@ import re
 
 import pytest
 
-from gandiv.figures.catalogue import FIGURE_IDS, load_catalogue
+from gandiv.figures.catalogue import load_catalogue
 from gandiv.report.html import VERDICTS, collect_header, load_verdicts, render_report
 
-# The first catalogue (the project brief's list of figures), in its order: the catalogue starts with exactly
-# these; ids that later issues add follow, each with its own figure module (gandiv.figures.recipe).
-FIRST_CATALOGUE = [
-    "iclr-fig1", "jspi-interpolation", "jspi-limits", "jspi-convention", "ss-inconsistency",
-    "update-rules", "kl-rule-theory", "swissroll-kl", "density-ratio", "gan-grid",
-    "gan-optimal-value", "kl-fit-gaussian2d", "kl-vs-rkl-multimodal", "tv-trials", "w-vs-kl",
-    "wgan-critic", "objectives-zoo", "cramer-bernoulli",
-]
 SOURCE_KEYS = {"note", "blog_nov2015", "blog_mar2016", "intro_blog", "lecture"}
 
 
@@ -53,21 +45,34 @@ def _verdict(fid, verdict="reproduced", summary="ok", numbers=None):
             "numbers": numbers if numbers is not None else [{"name": "KL", "value": 0.3499, "unit": "nats"}]}
 
 
-def test_catalogue_starts_with_the_first_catalogue_and_every_id_has_a_module(cat):
+def test_catalogue_ids_are_exactly_the_figure_modules_and_every_config_builds_them(cat):
+    """Found independently of the catalogue: the modules of gandiv.figures that declare the whole figure recipe.
+    A module without an entry, an entry without a module, or a config that leaves a figure out fails."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    import yaml
+
+    import gandiv.figures as package
     from gandiv.figures import RECIPE, figure_module
 
-    assert list(cat.ids[:len(FIRST_CATALOGUE)]) == FIRST_CATALOGUE
-    assert list(FIGURE_IDS) == list(cat.ids)
+    modules = {info.name for info in pkgutil.iter_modules(package.__path__)}
+    recipe_modules = {name for name in modules
+                      if all(hasattr(importlib.import_module(f"gandiv.figures.{name}"), attr) for attr in RECIPE)}
+    assert recipe_modules == {fid.replace("-", "_") for fid in cat.ids}
     assert len(set(cat.ids)) == len(cat.ids)
-    for fid in cat.ids:  # every id is one module declaring the whole recipe (gandiv.figures.recipe)
-        module = figure_module(fid)
-        assert [name for name in RECIPE if not hasattr(module, name)] == [], fid
-        assert getattr(module, "ID", fid) == fid
+    for fid in cat.ids:
+        assert getattr(figure_module(fid), "ID", fid) == fid
     with pytest.raises(KeyError, match="no figure 'no-such-id' in the catalogue"):
         figure_module("no-such-id")
     assert cat.by_id("w-vs-kl").source == "lecture"
     with pytest.raises(KeyError, match="no-such-id"):
         cat.by_id("no-such-id")
+    repo = Path(__file__).resolve().parents[1]
+    for config in ("config.yaml", "smoke.yaml"):
+        figures = yaml.safe_load((repo / "config" / config).read_text())["figures"]
+        assert set(figures) == set(cat.ids), config
 
 
 def test_catalogue_entries_complete(cat):
@@ -99,11 +104,46 @@ def test_report_counts_verdicts(cat, figure_dir, header):
     verdicts = {"iclr-fig1": _verdict("iclr-fig1", "reproduced"),
                 "jspi-limits": _verdict("jspi-limits", "reproduced"),
                 "w-vs-kl": _verdict("w-vs-kl", "partly"),
-                "tv-trials": _verdict("tv-trials", "not reproduced")}
+                "tv-trials": _verdict("tv-trials", "not reproduced"),
+                "gan-grid": _verdict("gan-grid", "inconclusive")}
     page = render_report(cat, verdicts, figure_dir, header)
     counts = {v: int(n) for v, n in re.findall(r'data-verdict="([^"]+)">(\d+)<', page)}
-    assert counts == {"reproduced": 2, "partly": 1, "not reproduced": 1, "not built yet": len(cat.ids) - 4}
+    assert counts == {"reproduced": 2, "partly": 1, "not reproduced": 1, "inconclusive": 1,
+                      "not built yet": len(cat.ids) - 5}
     assert sum(counts.values()) == len(cat.ids)
+
+
+def test_deciding_numbers_show_their_threshold_and_whether_they_passed(cat, figure_dir, header):
+    from gandiv.figures.recipe import verdict
+    record = verdict("gan-grid", "partly", "one check failed", [
+        ("seeds", 5, "seeds", ">= 5", True), ("p-value", 0.2, "", "< 0.05", False), ("not testable", 1.0, "", "> 0", None),
+        ("reported only", 3.0, "nats")])
+    section = render_report(cat, {"gan-grid": record}, figure_dir, header).split('id="fig-gan-grid"')[1]
+    section = section.split("</section>")[0]
+    assert re.findall(r'data-passed="([^"]+)"', section) == ["pass", "fail", "not tested"]
+    assert "&lt; 0.05" in section and "&gt;= 5" in section
+    assert section.count("<tr>") == 5  # header + 4 numbers; the reported-only number has an empty pass cell
+    with pytest.raises(ValueError, match="name, value, unit"):
+        verdict("gan-grid", "partly", "", [("too short", 1.0)])
+    bad = dict(record, numbers=[{"name": "x", "value": 1.0, "threshold": "> 0", "passed": "yes"}])
+    with pytest.raises(ValueError, match="'passed'"):
+        render_report(cat, {"gan-grid": bad}, figure_dir, header)
+
+
+def test_a_figure_that_is_a_table_is_shown_as_an_html_table(cat, figure_dir, header):
+    import pandas as pd
+    rows = [{"pi": pi, "behaviour": b, "quantity": q, "value": v, "unit": "u"}
+            for pi, b in ((0.1, "maximum-likelihood-like"), (0.9, "KL[Q||P]-like"))
+            for q, v in (("trained mean (seed average)", -1.0), ("trained sd (seed average)", 1.5),
+                         ("seed sd of the trained mean", 0.1), ("seed sd of the trained sd", 0.05),
+                         ("distance to KL[P||Q] optimum", 0.2), ("distance to KL[Q||P] optimum", 2.0),
+                         ("converged seeds", 5))]
+    pd.DataFrame(rows).to_csv(figure_dir / "jspi-convention.csv", index=False)
+    page = render_report(cat, {}, figure_dir, header)
+    section = page.split('id="fig-jspi-convention"')[1].split("</section>")[0]
+    assert 'class="dataframe numbers"' in section and section.count("<tr>") == 2  # one row per pi
+    assert "KL[Q||P]-like" in section and "-1.000 ± 0.100" in section
+    assert 'class="dataframe numbers"' not in page.split('id="fig-iclr-fig1"')[1].split("</section>")[0]
 
 
 def test_report_escapes_text(cat, figure_dir, header):
@@ -129,12 +169,12 @@ def test_unknown_verdict_and_id_rejected(cat, figure_dir, header, tmp_path):
 
 def test_load_verdicts_roundtrip(cat, tmp_path):
     paths = []
-    for fid, v in zip(FIRST_CATALOGUE, VERDICTS):
+    for fid, v in zip(cat.ids, VERDICTS):
         p = tmp_path / f"{fid}.json"
         p.write_text(json.dumps(_verdict(fid, v)))
         paths.append(p)
     got = load_verdicts(paths, cat)
-    assert [got[f]["verdict"] for f in FIRST_CATALOGUE[:4]] == list(VERDICTS)
+    assert [got[f]["verdict"] for f in cat.ids[:len(VERDICTS)]] == list(VERDICTS)
     with pytest.raises(ValueError, match="duplicate"):
         load_verdicts(paths + paths[:1], cat)
 

@@ -137,3 +137,51 @@ def test_without_trained_models_the_exact_analysis_alone_is_partly_reproduced(tm
     assert record["verdict"] == "partly" and "No Keras model was trained" in record["summary"]
     # Per epsilon, two solutions x three quantities; no model rows, so no schedule or seed columns.
     assert len(computed.table) == 3 * 2 * 3 and not {"schedule", "seed"} & set(computed.table.columns)
+
+
+def _passed(record: dict, name: str):
+    (number,) = [n for n in record["numbers"] if n["name"] == name]
+    return number["passed"]
+
+
+NOT_NEARER = "trained models with epsilon < 1 not nearer their fixed point than P (by KL)"
+
+
+def test_each_deciding_number_flips_the_verdict_on_a_table_that_differs_only_in_it(tmp_path):
+    from gandiv.figures import Computed
+    from gandiv.figures import ss_inconsistency as figure
+
+    ctx = _figure_context(tmp_path, {"epsilon1": (1.0, _conditionals(STRONG)),
+                                     "epsilon0.5": (0.5, ss.algorithm_fixed_point(STRONG, 0.5))})
+    computed = figure.compute(ctx)
+    record = figure.judge(computed, ctx)
+    assert record["verdict"] == "reproduced"
+    deciding = [n for n in record["numbers"] if "threshold" in n]
+    assert deciding and all(n["passed"] is True for n in deciding)
+    t = computed.table
+    # Trained part: the epsilon = 1/2 model's KL to its fixed point raised above its KL to P.
+    model = (t.solution == "Keras model") & (t.epsilon == 0.5)
+    kl_to_p = t[model & (t.quantity == "KL[P||Q]")].value.item()
+    farther = t.copy()
+    farther.loc[model & (t.quantity == "KL[Q*||Q]"), "value"] = 2 * kl_to_p
+    failed = figure.judge(Computed(farther, computed.extras), ctx)
+    assert failed["verdict"] == "partly"
+    assert [n["name"] for n in failed["numbers"] if n.get("passed") is False] == [NOT_NEARER]
+    assert "Failed: 1 trained model(s)" in failed["summary"]
+    # Analytic part: the fixed point at epsilon = 1 moved off P by 1e-6 nats (above the 1e-9 bar).
+    at_one = (t.solution == "algorithm fixed point") & (t.epsilon == 1.0) & (t.quantity == "KL[P||Q*]")
+    improper = t.copy()
+    improper.loc[at_one, "value"] = 1e-6
+    failed = figure.judge(Computed(improper, computed.extras), ctx)
+    assert failed["verdict"] == "not reproduced"
+    assert [n["name"] for n in failed["numbers"] if n.get("passed") is False] == ["strong: KL[P||Q*] at epsilon=1"]
+    assert "Failed: strong: KL[P||Q*] at epsilon=1 = 1e-06 (needs < 1e-09)" in failed["summary"]
+
+
+def test_the_trained_check_is_not_tested_without_a_model_below_epsilon_one(tmp_path):
+    from gandiv.figures import ss_inconsistency as figure
+
+    ctx = _figure_context(tmp_path, {"epsilon1": (1.0, _conditionals(STRONG))})
+    record = figure.judge(figure.compute(ctx), ctx)
+    assert record["verdict"] == "partly" and _passed(record, NOT_NEARER) is None
+    assert "Not tested: no trained model with epsilon < 1" in record["summary"]

@@ -80,6 +80,8 @@ def job_benchmarks():
     files += [f"benchmarks/{run.folder}.tsv" for run in pair_runs.pair_runs(config)]
     if "wgan-critic" in config["figures"]:
         files += [f"benchmarks/critic_train/{objective}.tsv" for objective in wgan_critic.RULES]
+    if "density-ratio" in config["figures"]:
+        files.append("benchmarks/density_ratio_train.tsv")
     for fig in enabled_figures():
         for path in flat(figures.figure_inputs(config, fig).values()):
             job = Path(path)

@@ -1,7 +1,7 @@
 # Every GAN run (the pi x rule grid and the objectives zoo alike, gandiv.gan.runs): one training job per
 # training group (runs trained together as one model, gandiv.gan.groups; one rule per group, since a group's
-# outputs are its runs' files), one evaluation job per (study, target, generator); and the wgan-critic
-# figure's fixed-pair networks.
+# outputs are its runs' files), one evaluation job per (study, target, generator); the wgan-critic
+# figure's fixed-pair networks; and the density-ratio figure's frozen-Q discriminators.
 
 
 for group in training_groups(config):
@@ -72,3 +72,19 @@ rule critic_train:
         "../../envs/gan.yaml"
     script:
         "../scripts/critic_train.py"
+
+
+rule density_ratio_train:
+    output:
+        frozen=figures.figure_module("density-ratio").FROZEN_Q,
+    params:
+        job=lambda w: declared(*figures.figure_module("density-ratio").training_keys(config)),
+    threads: 1
+    log:
+        "logs/density_ratio_train.log",
+    benchmark:
+        "benchmarks/density_ratio_train.tsv"
+    conda:
+        "../../envs/gan.yaml"
+    script:
+        "../scripts/density_ratio_train.py"

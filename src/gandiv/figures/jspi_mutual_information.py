@@ -179,20 +179,27 @@ def deciding_numbers(table: pd.DataFrame) -> dict:
 
 
 def judge(computed: Computed, ctx: Context | None = None) -> dict:
-    """reproduced: JS_pi = I(C; X) within the two values' errors in every cell AND e* inside [Fano, Hellman-Raviv]
-    everywhere; partly: one of the two; not reproduced: neither."""
+    """reproduced: JS_pi = I(C; X) within the two values' errors in every cell (largest gap over allowed error <= 1)
+    AND e* inside [Fano, Hellman-Raviv] everywhere (worst breach <= 0); partly: one of the two; not reproduced:
+    neither."""
     n = deciding_numbers(computed.table)
     equal, bounded = n["worst_gap_over_allowed"] <= 1.0, n["worst_bound_breach"] <= 0.0
     status = "reproduced" if equal and bounded else "partly" if equal or bounded else "not reproduced"
+    failed = [text for ok, text in (
+        (equal, f"JS_pi and I(C; X) differ by up to {n['worst_gap_over_allowed']:.3g} times their allowed error "
+                f"(needs <= 1)"),
+        (bounded, f"e* leaves its bounds by up to {n['worst_bound_breach']:.3g} (needs <= 0)")) if not ok]
     summary = (f"Over {n['cells']} (pair, pi) cells, JS_pi and the mutual information of coin and sample computed "
                f"by the posterior's entropy {'agree' if equal else 'disagree'} (largest gap {n['max_gap']:.2g} nats, "
                f"{n['worst_gap_over_allowed']:.2g} of the allowed error), and the Bayes error of guessing the coin "
                f"{'stays' if bounded else 'does not stay'} within the Fano and Hellman-Raviv bounds that "
-               f"H(C | X) = H(pi) - JS_pi allows (worst breach {n['worst_bound_breach']:.2g}).")
+               f"H(C | X) = H(pi) - JS_pi allows (worst breach {n['worst_bound_breach']:.2g})."
+               + (f" Failed: {'; '.join(failed)}." if failed else ""))
     return verdict(ID, status, summary, [
-        ("largest |JS_pi - I(C;X)| / allowed error", n["worst_gap_over_allowed"], ""),
+        ("largest |JS_pi - I(C;X)| / allowed error", n["worst_gap_over_allowed"], "", "<= 1", equal),
         ("largest |JS_pi - I(C;X)|", n["max_gap"], NATS),
-        ("worst breach of the Fano / Hellman-Raviv bounds by e*", n["worst_bound_breach"], "probability"),
+        ("worst breach of the Fano / Hellman-Raviv bounds by e*", n["worst_bound_breach"], "probability", "<= 0",
+         bounded),
         ("(pair, pi) cells", n["cells"], "")])
 
 
@@ -203,14 +210,14 @@ def draw(computed: Computed, ctx: Context | None = None):
     left, right = axes[0]
     for k, (pair, rows) in enumerate(value.groupby("pair", sort=False)):
         colour = f"C{k}"
-        left.plot(rows.pi, rows.js_pi, "-", color=colour, label=f"JS_pi, {pair}")
+        left.plot(rows.pi, rows.js_pi, "-", color=colour, label=f"JS_π, {pair}")
         left.plot(rows.pi, rows.mutual_information, "o", color=colour, mfc="none", label="I(C; X)")
         right.fill_between(rows.pi, rows.fano_lower_bound, rows.hellman_raviv_upper_bound, color=colour, alpha=0.2)
         right.plot(rows.pi, rows.bayes_error, "o-", color=colour, label=f"Bayes error e*, {pair}")
     pis = np.linspace(0.01, 0.99, 99)
-    left.plot(pis, [dv.binary_entropy(x) for x in pis], "k:", label="H(pi)")
-    left.set(xlabel="pi (coin's prior on P)", ylabel=NATS, title="JS_pi = I(coin; sample)")
-    right.set(xlabel="pi", ylabel="probability", title="e* within [Fano, Hellman-Raviv]")
+    left.plot(pis, [dv.binary_entropy(x) for x in pis], "k:", label="H(π)")
+    left.set(xlabel="π (coin's prior on P)", ylabel=NATS, title="JS_π = I(coin; sample)")
+    right.set(xlabel="π", ylabel="probability", title="e* within [Fano, Hellman-Raviv]")
     left.legend(fontsize=7)
     right.legend(fontsize=7)
     return fig

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gandiv.figures.evidence import MIN_SEEDS, SHIFT_FORMULA
 from gandiv.figures.grid_checks import check_trained
 from gandiv.figures.recipe import Computed, Context, Needs, verdict
 from gandiv.figures.stationary_cells import (CLAIMED, DISTANCE_TOL, N_STARTS, SPREAD_FLOOR_FRACTION, THEORY_TOL,
@@ -43,7 +44,8 @@ properties:
     default: gaussian
 """
 NEEDS = Needs(None, ("seed", "exact.quadrature_points_per_sd", "exact.quadrature_halfwidth_sd"), ("target",))
-COLUMNS = ["target", "generator", "source", "rule", "pi", "seed", "diverged", "point", "stable", "is_global",
+COLUMNS = ["target", "generator", "source", "rule", "pi", "seed", "diverged", "converged", "point", "stable",
+           "is_global",
            "quantity", "value", "unit"]
 
 
@@ -94,17 +96,19 @@ def _marker(point: dict) -> dict:
 
 
 def _panel(ax, quantity: str, rule: str, pis: list, computed: Computed, offset: float) -> None:
-    """One rule's mean (or sd) against pi: theory points left of each pi, the GAN seeds right of it."""
+    """One rule's mean (or sd) against π: theory points left of each π, the GAN seeds right of it (converged seeds
+    filled, the others hollow). Points are not joined: the global point may jump between branches between two π."""
     theory, checks, params = (computed.extras[k] for k in ("theory", "checks", "params"))
-    glob = [(pi, p[quantity]) for pi in pis for p in theory.get((rule, pi), []) if p["is_global"]]
-    if glob:
-        ax.plot(*zip(*glob), "-", color="C0", lw=1.0, alpha=0.6)
     for pi in pis:
         for p in theory.get((rule, pi), []):
             ax.plot(pi - offset, p[quantity], **_marker(p))
         if (rule, pi) in checks:
             ax.plot(pi - offset, checks[rule, pi][quantity], "+", color="k", ms=9, mew=1.2)
         cell = params[(params.rule == rule) & (params.pi == pi) & ~params.diverged]
+        loose = cell[~cell.converged]
+        if len(loose):
+            ax.plot(np.full(len(loose), pi + offset), loose[quantity], "o", mfc="none", color="C3", alpha=0.5, ms=4)
+        cell = cell[cell.converged]
         if len(cell):
             ax.plot(np.full(len(cell), pi + offset), cell[quantity], ".", color="C3", alpha=0.35, ms=4)
             spread = cell[quantity].std(ddof=1) if len(cell) > 1 else 0.0
@@ -128,7 +132,7 @@ def draw(computed: Computed, ctx: Context):
             if i == 0:
                 ax.set_title(f"{rule} (ideal D descends {_potential_text(rule)})", fontsize=9)
             else:
-                ax.set_xlabel("pi")
+                ax.set_xlabel("π")
     handles = [axes[0, 0].plot([], [], "o", color="C0", ms=7)[0],
                axes[0, 0].plot([], [], "o", color="C0", mfc="none", ms=7)[0],
                axes[0, 0].plot([], [], "x", color="0.5", ms=5)[0],
@@ -136,7 +140,7 @@ def draw(computed: Computed, ctx: Context):
                axes[0, 0].errorbar([], [], yerr=[], fmt="s", color="C3", ms=5, capsize=3)]
     axes[0, 0].legend(handles, ["theory: global stable point", "theory: local stable point",
                                 "theory: unstable stationary point", "minimiser of the claimed divergence",
-                                "GAN: mean +- sd over seeds"], fontsize=6.5)
+                                "GAN: mean ± sd over converged seeds"], fontsize=6.5)
     return fig
 
 
@@ -145,21 +149,40 @@ def _within(c: dict) -> bool:
     return bool(c.get("n_seeds", 0) > 0 and np.isfinite(c["distance"]) and c["distance"] <= DISTANCE_TOL)
 
 
-def _status(comparison: dict, gaps: dict) -> tuple[str, bool, list]:
-    """(verdict, whether the theory check holds, the kl/minimax cells at the global stable point).
+def _status(comparison: dict, gaps: dict, separation: float, unit: float) -> tuple[str, bool, list, int]:
+    """(verdict, whether the theory check holds, the kl/minimax cells at the global stable point, the fewest
+    converged seeds in a kl/minimax cell).
 
     The claim is about the divergence each rule minimises, so for the rules with a claim (kl, minimax) a
     cell counts only if the GANs sit at the *global* stable point, i.e. at that divergence's minimiser.
+    Inconclusive when the theory holds but the GANs cannot decide: a claimed cell with fewer than MIN_SEEDS
+    converged seeds, or the kl rule's points within 2 * DISTANCE_TOL spreads of the nonsaturating rule's
+    (`separation` / `unit`), so that landing on one cannot be told from landing on the other.
     """
     theory_holds = all(np.isfinite(g) and g < THEORY_TOL for g in gaps.values())
     claimed = [c for c in comparison if c[0] in CLAIMED]
     at_global = [c for c in claimed if _within(comparison[c]) and bool(comparison[c].get("nearest_is_global"))]
+    fewest = min((int(comparison[c].get("n_seeds", 0)) for c in claimed), default=0)
     if not theory_holds or not claimed:
-        return "not reproduced", theory_holds, at_global
+        return "not reproduced", theory_holds, at_global, fewest
+    if fewest < MIN_SEEDS:
+        return "inconclusive", theory_holds, at_global, fewest
     if len(at_global) == len(claimed):
-        return "reproduced", theory_holds, at_global
+        discriminates = np.isfinite(separation) and separation > 2 * DISTANCE_TOL * unit
+        return ("reproduced" if discriminates else "inconclusive"), theory_holds, at_global, fewest
     partly = len(at_global) >= len(claimed) / 2 or all(_within(comparison[c]) for c in claimed)
-    return ("partly" if partly else "not reproduced"), theory_holds, at_global
+    return ("partly" if partly else "not reproduced"), theory_holds, at_global, fewest
+
+
+def _separation(global_points: pd.DataFrame) -> float:
+    """The largest distance over pi (x units, Euclidean in (mean, sd)) between the global stable points of the kl
+    and nonsaturating rules: how far apart the two rules' predicted landing points are (NaN without both)."""
+    kl, ns = (global_points[global_points.rule == r].set_index("pi") for r in ("kl", "nonsaturating"))
+    common = kl.index.intersection(ns.index)
+    if common.empty:
+        return float("nan")
+    return float(np.max(np.hypot(kl.loc[common, "mean"] - ns.loc[common, "mean"],
+                                 kl.loc[common, "sd"] - ns.loc[common, "sd"])))
 
 
 def _theory_numbers(rule: str, gaps: dict) -> list[tuple]:
@@ -169,9 +192,10 @@ def _theory_numbers(rule: str, gaps: dict) -> list[tuple]:
         return []
     finite = [g for g in rule_gaps if np.isfinite(g)]
     numbers = [(f"max distance of the global stable point from the {CLAIMED[rule].value} minimiser, {rule}",
-                max(finite), "(mean, log sd)")] if finite else []
-    return numbers + [(f"pi values without a stable stationary point, {rule}", len(rule_gaps) - len(finite),
-                       "pi values")]
+                max(finite), "(mean, log sd)", f"< {THEORY_TOL:g}", max(finite) < THEORY_TOL)] if finite else []
+    missing = len(rule_gaps) - len(finite)
+    return numbers + [(f"pi values without a stable stationary point, {rule}", missing, "pi values", "= 0",
+                       missing == 0)]
 
 
 def _landing(rule: str, comparison: dict) -> tuple[list[tuple], str]:
@@ -226,12 +250,14 @@ def _theory_text(rules: list[str], gaps: dict, global_points: pd.DataFrame) -> s
 
 
 def judge(computed: Computed, ctx: Context) -> dict:
-    """The theory check first, then the GANs against the stable points (the rule in catalogue.yaml), from the table."""
+    """The theory check first, then the converged GANs against the stable points (the rule in catalogue.yaml), from
+    the table; every deciding number with its threshold and whether it passed."""
     table = computed.table
     comparison, gaps, global_points = read_cells(table)
     rules = rule_order(table.rule)
     floor = SPREAD_FLOOR_FRACTION * ctx.target(ctx.settings["target"]).min_sd()
-    status, theory_holds, at_global = _status(comparison, gaps)
+    separation = _separation(global_points)
+    status, theory_holds, at_global, fewest = _status(comparison, gaps, separation, floor)
     numbers, parts = [n for rule in rules for n in _theory_numbers(rule, gaps)], []
     for rule in rules:
         rule_numbers, part = _landing(rule, comparison)
@@ -239,20 +265,41 @@ def judge(computed: Computed, ctx: Context) -> dict:
         parts.append(part)
     gan = table[(table.source == "gan") & (table.quantity == "mean")]
     n_div = int(gan.diverged.astype(bool).sum())
+    n_unconverged = int((~gan.converged.astype(bool)).sum()) - n_div
     n_within, n_cells = sum(_within(c) for c in comparison.values()), len(comparison)
-    numbers += [("kl/minimax cells at the global stable point (the claimed divergence's minimiser)", len(at_global),
-                 f"of {sum(c[0] in CLAIMED for c in comparison)} cells"),
+    n_claimed = sum(c[0] in CLAIMED for c in comparison)
+    detectable = [c["detectable"] for key, c in comparison.items() if key[0] in CLAIMED and "detectable" in c]
+    worst_detectable = max(detectable, default=float("inf"))
+    numbers += [("fewest converged seeds in a kl/minimax cell", fewest, "seeds", f">= {MIN_SEEDS}",
+                 fewest >= MIN_SEEDS),
+                ("kl/minimax cells at the global stable point (the claimed divergence's minimiser)", len(at_global),
+                 "cells", f"= {n_claimed} (every cell, within {DISTANCE_TOL:g} seed spreads)",
+                 bool(n_claimed) and len(at_global) == n_claimed),
+                ("largest separation of the kl and nonsaturating rules' global stable points", separation, "x units",
+                 f"> {2 * DISTANCE_TOL * floor:.3g} (2 x {DISTANCE_TOL:g} spread floors)",
+                 bool(np.isfinite(separation) and separation > 2 * DISTANCE_TOL * floor)),
+                (f"largest minimum detectable shift of a kl/minimax seed-mean ({SHIFT_FORMULA})", worst_detectable,
+                 "x units"),
                 (f"(rule, pi) cells within {DISTANCE_TOL:g} seed spreads", n_within, "cells"),
                 ("(rule, pi) cells", n_cells, "cells"),
-                ("spread floor", floor, "x units"), ("diverged runs (left out)", n_div, "runs")]
+                ("spread floor", floor, "x units"), ("diverged runs (left out)", n_div, "runs"),
+                ("runs that did not converge (left out)", n_unconverged, "runs")]
+    if status != "inconclusive":
+        why = ""
+    elif fewest < MIN_SEEDS:
+        why = f" Inconclusive: a kl/minimax cell has only {fewest} converged seeds (at least {MIN_SEEDS} needed)."
+    else:
+        why = (f" Inconclusive: the kl and nonsaturating rules predict landing points at most {separation:.3g} x units "
+               f"apart, so GANs at the kl rule's point cannot show that it minimises KL[Q||P] in particular.")
     summary = (f"Theory check ({'holds' if theory_holds else 'FAILS'}, tolerance {THEORY_TOL:g} in (mean, log sd)): "
                f"{_theory_text(rules, gaps, global_points)}. "
                f"Stable stationary points of the ideal-discriminator generator field (theory, 1-D Gaussian family, "
                f"{N_STARTS} starts plus the trained Gaussians as starts) against the seed-mean (mean, sd) of the "
-               f"GAN-trained Gaussians on {ctx.settings['target']} (diverged runs left out: {n_div}); distance in "
-               f"units of the seed spread, floored at {floor:.3g} (a tenth of P's narrowest sd). The GANs are within "
-               f"{DISTANCE_TOL:g} spreads of a stable point in {n_within} of {n_cells} (rule, pi) cells — "
-               + "; ".join(parts) + ".")
+               f"converged GAN-trained Gaussians on {ctx.settings['target']} (left out: {n_div} diverged, "
+               f"{n_unconverged} not converged); distance in units of the seed spread, floored at {floor:.3g} (a "
+               f"tenth of P's narrowest sd); with these seeds a shift of the seed-mean of {worst_detectable:.3g} x "
+               f"units would be detected (5% size, 80% power). The GANs are within {DISTANCE_TOL:g} spreads of a "
+               f"stable point in {n_within} of {n_cells} (rule, pi) cells — " + "; ".join(parts) + "." + why)
     return verdict(FIGURE_ID, status, summary, numbers)
 
 

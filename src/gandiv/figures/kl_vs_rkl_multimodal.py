@@ -41,6 +41,7 @@ OBJECTIVES = (("kl_pq", "KL[P||Q] from each start"), ("kl_qp", "KL[Q||P] from ea
 # Fits from different starts count as one solution when their means lie within this (x units): the
 # optimiser's own convergence tolerance is far below it.
 ONE_SOLUTION = 1e-3
+MIN_MODES = 2  # reverse-KL fits on at least this many modes: the mode found depends on the start
 
 
 def inputs(config) -> dict:
@@ -107,28 +108,37 @@ def _per_start(table: pd.DataFrame, objective: str) -> pd.DataFrame:
 
 
 def judge(computed: Computed, ctx: Context) -> dict:
-    """Three checks: the KL[P||Q] fits agree over starts (spread below 1e-3), P's density at their mean is below
-    that at every mode's centre (mass between modes), and the KL[Q||P] fits reach at least 2 distinct modes.
-    All hold: reproduced; some: partly; none: not reproduced."""
+    """Three checks: the KL[P||Q] fits agree over starts (spread of their means below 1e-3 x units), P's density at
+    their mean is below that at every mode's centre (ratio to the lowest below 1: mass between modes), and the
+    KL[Q||P] fits reach at least 2 distinct modes. All hold: reproduced; some: partly; none: not reproduced."""
     target = ctx.target(ctx.settings["target"])
     kl_rows, rkl_rows = _per_start(computed.table, "kl_pq"), _per_start(computed.table, "kl_qp")
     kl_spread = float(np.hypot(kl_rows.mean_x1 - kl_rows.mean_x1.mean(), kl_rows.mean_x2 - kl_rows.mean_x2.mean()).max())
     rkl_modes = sorted(set(rkl_rows["mode"]))
     density_at_ml_mean = float(np.exp(target.log_prob(kl_rows[["mean_x1", "mean_x2"]].to_numpy()[:1]))[0])
     density_at_modes = np.exp(target.log_prob(target.means))
-    between = density_at_ml_mean < density_at_modes.min()
-    checks = [kl_spread < ONE_SOLUTION, between, len(rkl_modes) >= 2]
+    density_ratio = density_at_ml_mean / density_at_modes.min()
+    one_solution, between, several = kl_spread < ONE_SOLUTION, density_ratio < 1, len(rkl_modes) >= MIN_MODES
+    checks = [one_solution, between, several]
     status = "reproduced" if all(checks) else "partly" if any(checks) else "not reproduced"
+    failed = [text for ok, text in ((one_solution, f"the maximum-likelihood fits spread {kl_spread:.1e} over starts "
+                                                   f"(needs < {ONE_SOLUTION:g})"),
+                                    (between, "the maximum-likelihood fit's mean is not below every mode in P "
+                                              "density"),
+                                    (several, f"the reverse-KL fits reach {len(rkl_modes)} mode(s) (needs "
+                                              f">= {MIN_MODES})")) if not ok]
     summary = (f"The {len(kl_rows)} maximum-likelihood fits end at "
-               f"{'one Gaussian' if kl_spread < ONE_SOLUTION else 'different Gaussians'} (spread {kl_spread:.1e}); "
+               f"{'one Gaussian' if one_solution else 'different Gaussians'} (spread {kl_spread:.1e}); "
                f"its mean has P density {density_at_ml_mean:.3f}, {'below' if between else 'not below'} that at "
                f"every mode (lowest {density_at_modes.min():.3f}); the reverse-KL fits from the same starts land on "
                f"{len(rkl_modes)} different mode(s) of P ({', '.join(str(m) for m in rkl_modes)})"
-               f"{', so the mode found depends on the start' if len(rkl_modes) >= 2 else ''}.")
+               f"{', so the mode found depends on the start' if several else ''}."
+               + (f" Failed: {'; '.join(failed)}." if failed else ""))
     return verdict(ID, status, summary, [
-        ("spread of KL[P||Q] fit means over starts", kl_spread, "x units"),
+        ("spread of KL[P||Q] fit means over starts", kl_spread, "x units", f"< {ONE_SOLUTION:g}", one_solution),
+        ("P density at the KL[P||Q] fit's mean / lowest at a mode's centre", density_ratio, "", "< 1", between),
         ("P density at the KL[P||Q] fit's mean", density_at_ml_mean, "per x unit^2"),
         ("lowest P density at a mode's centre", density_at_modes.min(), "per x unit^2"),
-        ("distinct modes reached by KL[Q||P] fits", len(rkl_modes), "modes"),
+        ("distinct modes reached by KL[Q||P] fits", len(rkl_modes), "modes", f">= {MIN_MODES}", several),
         ("modes of P", target.n_components, "modes"),
     ])

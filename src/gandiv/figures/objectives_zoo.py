@@ -15,7 +15,7 @@ from gandiv.exact.densities import target_dim
 from gandiv.figures.recipe import Computed, Context, Needs, verdict
 from gandiv.figures.style import set_style
 from gandiv.figures.zoo_panels import exact_panel, sample_panels, singular_value_panel, summary_panels
-from gandiv.figures.zoo_table import read_evaluation, read_runs, tidy_rows
+from gandiv.figures.zoo_table import annotate_runs, read_evaluation, read_runs, tidy_rows
 from gandiv.figures.zoo_verdict import density_run_numbers, mode_collapse_verdict
 from gandiv.gan import runs as gan_runs
 from gandiv.gan.zoo import generator_for
@@ -51,12 +51,14 @@ properties:
     items: {$ref: "#/$defs/gan_rule"}
     default: [nonsaturating]
   seeds:
-    description: Training seeds; the spread over them is the figure's error bar.
+    description: >-
+      Training seeds; the spread over them is the figure's error bar. The verdict needs at least 5 converged
+      seeds per objective and target (gandiv.figures.evidence.MIN_SEEDS), and says "inconclusive" with fewer.
     type: array
     minItems: 1
     uniqueItems: true
     items: {type: integer, minimum: 0}
-    default: [0, 1, 2]
+    default: [0, 1, 2, 3, 4]
   device:
     description: cpu | gpu; gpu jobs request `gpu=1` and use envs/gan-gpu.yaml.
     type: string
@@ -175,6 +177,7 @@ properties:
       n_samples: {description: Samples of P and of Q., type: integer, minimum: 10, default: 5000}
       knn_k: {description: Neighbours of the k-NN KL estimator., type: integer, minimum: 1, default: 5}
       quadrature_points_per_sd: {description: Grid points per sd of P's narrowest component for exact divergences of a generator with a density., type: number, exclusiveMinimum: 0, default: 8}
+      convergence: {$ref: "#/$defs/convergence", default: {}}
   density_runs:
     description: >-
       Further targets (1-D or 2-D, not in `targets`) on which every objective trains a generator
@@ -207,7 +210,7 @@ properties:
     default: 0.01
 """
 
-NEEDS = Needs(("targets", "density_runs.targets"), (), ("targets",))
+NEEDS = Needs(("targets", "density_runs.targets", "min_mode_share"), (), ("targets",))
 
 
 def inputs(config) -> dict:
@@ -258,9 +261,11 @@ def check(settings, config) -> None:
 
 def compute(ctx: Context) -> Computed:
     """The tidy table of `zoo_table.tidy_rows`; extras: the evaluation rows with their `variant`, and the runs
-    (`zoo_table.read_runs`)."""
+    (`zoo_table.read_runs`, with `converged` and, on the mode-collapse targets, the modes covered per snapshot)."""
     evaluation = read_evaluation(ctx.inputs["evaluations"])
-    runs = read_runs(ctx.inputs["statuses"], ctx.inputs["snapshots"])
+    targets = {name: ctx.target(name) for name in ctx.settings["targets"]}
+    runs = annotate_runs(read_runs(ctx.inputs["statuses"], ctx.inputs["snapshots"]), evaluation, targets,
+                         ctx.settings["min_mode_share"])
     return Computed(tidy_rows(evaluation, runs), {"evaluation": evaluation, "runs": runs})
 
 
@@ -276,19 +281,19 @@ def draw(computed: Computed, ctx: Context):
                             height_ratios=[1] * len(targets) + [1.5])
     sample_panels(fig, grid, ctx, runs, targets, variants)
     summary_panels([fig.add_subplot(grid[len(targets), j]) for j in range(3)], evaluation, targets, variants)
-    singular_value_panel(fig.add_subplot(grid[len(targets), 3]), runs, _mode_runs(runs, targets))
+    singular_value_panel(fig.add_subplot(grid[len(targets), 3]), runs, _mode_runs(runs, targets), _n_modes(ctx))
     if density_targets:
         exact_panel(fig.add_subplot(grid[len(targets), 4]), evaluation, density_targets, variants)
     return fig
 
 
 def judge(computed: Computed, ctx: Context) -> dict:
-    """The three checks of `zoo_verdict.mode_collapse_verdict` on the mode-collapse targets, with the density
-    runs' exact divergences reported beside them (not in the verdict)."""
+    """The three checks of `zoo_verdict.mode_collapse_verdict` on the mode-collapse targets (converged runs only),
+    with the density runs' exact divergences reported beside them (not in the verdict)."""
     evaluation, runs = computed.extras["evaluation"], computed.extras["runs"]
     targets, density_targets = ctx.settings["targets"], ctx.settings["density_runs"]["targets"]
     status, summary, numbers = mode_collapse_verdict(evaluation[evaluation.target.isin(targets)],
-                                                     _mode_runs(runs, targets), targets)
+                                                     _mode_runs(runs, targets), _n_modes(ctx))
     exact_sentence, exact_numbers = density_run_numbers(evaluation, density_targets)
     return verdict("objectives-zoo", status, summary + exact_sentence, numbers + exact_numbers)
 
@@ -296,3 +301,8 @@ def judge(computed: Computed, ctx: Context) -> dict:
 def _mode_runs(runs: list[dict], targets: list[str]) -> list[dict]:
     """The mlp runs on the mode-collapse targets."""
     return [r for r in runs if r["target"] in targets]
+
+
+def _n_modes(ctx: Context) -> dict[str, int]:
+    """Each mode-collapse target's number of modes, in the order of the settings."""
+    return {name: len(ctx.target(name).weights) for name in ctx.settings["targets"]}

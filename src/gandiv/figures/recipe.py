@@ -15,6 +15,8 @@ and optionally
 
     check(settings, config)   config rules a schema cannot express; raises ConfigError naming the key
     ANIMATION                 Animation(needs, render): an animated companion, figures/<id>.gif
+    report_table(table) -> DataFrame   the figure's numbers as an HTML table in the report (for a figure that is
+                                       a table: its tidy CSV, reshaped)
 
 `gandiv.figures` finds the module by its id; the workflow asks it for the inputs and the config keys,
 `gandiv.pipeline.figure_jobs.build_figure` runs compute, draw and judge and writes the outputs.
@@ -97,11 +99,23 @@ class Animation:
 
 
 def verdict(figure_id: str, status: str, summary: str, numbers: list[tuple]) -> dict:
-    """A verdict record: status (one of VERDICTS), a sentence of what was measured, the deciding numbers.
+    """A verdict record: status (one of VERDICTS), a sentence of what was measured, the numbers behind it.
 
-    numbers: (name, value, unit) triples. Raises ValueError on an unknown status.
+    numbers: (name, value, unit) triples for numbers only reported, and (name, value, unit, threshold, passed)
+    for deciding numbers: `threshold` says in words what the number must satisfy (for example "<= 0.2"), `passed`
+    whether it does (None where the check could not be made, e.g. too few runs). Raises ValueError on an unknown
+    status or a tuple of another length.
     """
     if status not in VERDICTS:
         raise ValueError(f"verdict must be one of {VERDICTS}, got {status!r}")
-    return {"id": figure_id, "verdict": status, "summary": summary,
-            "numbers": [{"name": n, "value": float(v), "unit": u} for n, v, u in numbers]}
+    records = []
+    for number in numbers:
+        if len(number) not in (3, 5):
+            raise ValueError(f"a verdict number is (name, value, unit) or (name, value, unit, threshold, passed), "
+                             f"got {number!r}")
+        name, value, unit = number[:3]
+        record = {"name": name, "value": float(value), "unit": unit}
+        if len(number) == 5:
+            record |= {"threshold": str(number[3]), "passed": None if number[4] is None else bool(number[4])}
+        records.append(record)
+    return {"id": figure_id, "verdict": status, "summary": summary, "numbers": records}

@@ -18,7 +18,7 @@ from gandiv.figures.style import set_style
 from gandiv.results_io import atomic_write
 
 ARROW_STRIDE = 3  # quiver shows every 3rd probe point
-SAMPLES_COLOR, P_COLOR = "tab:green", "tab:red"
+SAMPLES_COLOR, P_COLOR = "tab:orange", "tab:blue"  # a pair colour-blind readers tell apart (not red/green)
 GIF_SIZE, GIF_DPI = (9.0, 4.4), 80
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from gandiv.exact.families import Family, GaussianFamily
+from gandiv.figures.evidence import minimum_detectable_shift
 from gandiv.exact.fitting import Objective, fit, fit_problem
 from gandiv.update_rules.stationary import stationary_points
 from gandiv.figures.style import NATS
@@ -36,15 +37,17 @@ THEORY_QUANTITIES = (("mean", "x units"), ("sd", "x units"), ("potential", NATS)
                      ("kl_pq", NATS), ("kl_qp", NATS), ("field_norm", "nats per parameter"), ("n_starts", "starts"))
 GAP = "max |(mean, log sd) of global stable point - minimiser|"
 # Comparison of a cell: key -> (quantity in the table, unit), in the table's row order.
-COMPARISON = {"n_seeds": ("non-diverged seeds", "seeds"), "gan_mean": ("seed-mean of GAN mean", "x units"),
+COMPARISON = {"n_seeds": ("converged seeds", "seeds"), "gan_mean": ("seed-mean of GAN mean", "x units"),
               "gan_sd": ("seed-mean of GAN sd", "x units"), "spread_mean": ("seed sd of GAN mean", "x units"),
               "spread_sd": ("seed sd of GAN sd", "x units"), "n_stable": ("stable stationary points", "points"),
-              "distance": ("distance to nearest stable point", "seed spreads")}
+              "distance": ("distance to nearest stable point", "seed spreads"),
+              "detectable": ("minimum detectable shift of the seed-mean", "x units")}
 
 
 def finished(cell: pd.DataFrame) -> pd.DataFrame:
-    """The runs of a cell that did not diverge and ended with a finite mean and a finite positive sd."""
-    return cell[~cell.diverged & np.isfinite(cell["mean"]) & np.isfinite(cell.sd) & (cell.sd > 0)]
+    """The runs of a cell that count as evidence: converged (gandiv.gan.convergence; a diverged run never is),
+    with a finite mean and a finite positive sd."""
+    return cell[cell.converged & ~cell.diverged & np.isfinite(cell["mean"]) & np.isfinite(cell.sd) & (cell.sd > 0)]
 
 
 def theory_points(target, rule: str, pi: float, seed: int, quad: dict, good: pd.DataFrame) -> list[dict]:
@@ -79,11 +82,12 @@ def claim_check(points: list[dict], argmin: np.ndarray) -> dict:
 
 
 def compare_cell(good: pd.DataFrame, points: list[dict], floor: float) -> dict:
-    """The finished runs' seed-mean (mean, sd) against the nearest stable point.
+    """The converged runs' seed-mean (mean, sd) against the nearest stable point.
 
     Distance: Euclidean in (mean, sd), each axis in units of its seed sd floored at `floor` (x units);
-    only {"n_seeds": 0} if no run finished. nearest_point / nearest_is_global / distance are NaN without
-    a stable point.
+    only {"n_seeds": 0} if no run converged. nearest_point / nearest_is_global / distance are NaN without
+    a stable point. detectable: the power statement, the smallest shift of the seed-mean of the larger-spread
+    axis from a point that n seeds detect (gandiv.figures.evidence.minimum_detectable_shift, x units).
     """
     if good.empty:
         return {"n_seeds": 0}
@@ -98,7 +102,7 @@ def compare_cell(good: pd.DataFrame, points: list[dict], floor: float) -> dict:
             "distance": min(dists) if dists else np.nan,
             "nearest_point": nearest["point"] if nearest else np.nan,
             "nearest_is_global": nearest["is_global"] if nearest else np.nan,
-            "n_stable": len(stable)}
+            "n_stable": len(stable), "detectable": minimum_detectable_shift(max(unit_m, unit_s), len(good))}
 
 
 def theory_rows(base: dict, rule: str, pi: float, points: list[dict]) -> list[dict]:
@@ -122,11 +126,12 @@ def claim_rows(base: dict, rule: str, pi: float, check: dict) -> list[dict]:
 
 
 def gan_rows(base: dict, rule: str, pi: float, cell: pd.DataFrame) -> list[dict]:
-    """Table rows of every GAN run of a cell, diverged ones included (source "gan")."""
+    """Table rows of every GAN run of a cell, diverged and unconverged ones included (source "gan")."""
     rows = []
     for _, run in cell.iterrows():
         ident = base | {"source": "gan", "rule": rule, "pi": pi, "seed": int(run.seed), "point": np.nan,
-                        "stable": np.nan, "is_global": np.nan, "diverged": bool(run.diverged)}
+                        "stable": np.nan, "is_global": np.nan, "diverged": bool(run.diverged),
+                        "converged": bool(run.converged)}
         rows += [ident | {"quantity": "mean", "value": run["mean"], "unit": "x units"},
                  ident | {"quantity": "sd", "value": run.sd, "unit": "x units"}]
     return rows

@@ -11,16 +11,11 @@ import numpy as np
 import pandas as pd
 
 from gandiv.exact.densities import GaussianMixture
-from gandiv.figures.gan_tables import read_grid_evaluation
+from gandiv.figures.gan_tables import as_bool, read_grid_evaluation
 from gandiv.figures.recipe import Context
 from gandiv.update_rules import UpdateRule
 
 RUN_KEYS = ["rule", "pi", "seed"]
-
-
-def _as_bool(values) -> np.ndarray:
-    """A CSV column of booleans (True/False, 1/0, 1.0/0.0 as read back by pandas) as a bool array."""
-    return pd.Series(values).astype(str).str.strip().str.lower().isin(["true", "1", "1.0"]).to_numpy()
 
 
 def rule_order(rules) -> list[str]:
@@ -40,7 +35,8 @@ def gaussian_target(ctx: Context) -> GaussianMixture:
 
 
 def gan_parameters(ctx: Context) -> pd.DataFrame:
-    """One row per trained run of the figure's target and generator: rule, pi, seed, diverged, mean, sd.
+    """One row per trained run of the figure's target and generator: rule, pi, seed, diverged, converged (the
+    convergence criterion, gandiv.gan.convergence), mean, sd.
 
     pi is rounded to 12 digits (the CSV's text form), rows sorted by (rule, pi, seed). Raises ValueError if
     the table has no parameter rows for the figure's runs, or lacks the generator's mean or variance.
@@ -50,11 +46,13 @@ def gan_parameters(ctx: Context) -> pd.DataFrame:
     table = table[(table.target == target) & (table.generator == generator) & (table.method == "parameters")]
     if table.empty:
         raise ValueError(f"no generator parameters for {target}/{generator} in {path}")
-    table = table.assign(diverged=_as_bool(table.diverged), pi=table.pi.astype(float).round(12))
-    wide = table.pivot_table(index=RUN_KEYS + ["diverged"], columns="quantity", values="value").reset_index()
+    table = table.assign(diverged=as_bool(table.diverged), converged=as_bool(table.converged),
+                         pi=table.pi.astype(float).round(12))
+    wide = table.pivot_table(index=RUN_KEYS + ["diverged", "converged"], columns="quantity",
+                             values="value").reset_index()
     missing = {"generator_mean_0", "generator_cov_00"} - set(wide.columns)
     if missing:
         raise ValueError(f"eval CSV lacks {sorted(missing)}")
     wide["seed"] = wide.seed.astype(int)
     return (wide.assign(mean=wide.generator_mean_0, sd=np.sqrt(wide.generator_cov_00))
-            [RUN_KEYS + ["diverged", "mean", "sd"]].sort_values(RUN_KEYS, ignore_index=True))
+            [RUN_KEYS + ["diverged", "converged", "mean", "sd"]].sort_values(RUN_KEYS, ignore_index=True))

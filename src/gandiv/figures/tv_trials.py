@@ -87,7 +87,8 @@ def draw(computed: Computed, ctx: Context):
 
 
 def judge(computed: Computed, ctx: Context) -> dict:
-    """Reproduced if the TV of n trials never falls below the bound and never decreases in n.
+    """Reproduced if the TV of n trials never falls below the bound (smallest margin >= 0) and never decreases in n
+    (largest decrease from one n to the next <= 0); else not reproduced.
 
     delta is the table's TV at n = 1. TV(S_n/sqrt(n), N(0,1)) = 1 is an identity (an atomic law and a
     density are mutually singular): reported, not counted as a test.
@@ -96,19 +97,23 @@ def judge(computed: Computed, ctx: Context) -> dict:
     tv_n = wide[TV_N]
     n_last = wide.index[-1]
     slack = float((tv_n - wide[BOUND]).min())
+    drop = float(np.max(-np.diff(tv_n.to_numpy()), initial=0.0))  # 0 where TV never decreases (or for one n)
     clt_tv = float(wide[TV_CLT].min())
     kolmogorov_last = float(wide[KOLMOGOROV].iloc[-1])
-    ok = slack >= 0 and tv_n.is_monotonic_increasing
-    summary = (f"TV of n trials rises {'monotonically' if tv_n.is_monotonic_increasing else 'non-monotonically'} "
+    above, rising = slack >= 0, drop <= 0
+    failed = ([f"TV falls below the bound by {-slack:.3g}"] if not above else []) + (
+        [f"TV decreases by up to {drop:.3g} from one n to the next"] if not rising else [])
+    summary = (f"TV of n trials rises {'monotonically' if rising else 'non-monotonically'} "
                f"from {tv_n.iloc[0]:.3f} to {tv_n.iloc[-1]:.3f} at n={n_last} and "
-               f"{'stays above' if slack >= 0 else 'falls below'} the bound (smallest margin {slack:.3f}). "
+               f"{'stays above' if above else 'falls below'} the bound (smallest margin {slack:.3f}). "
                f"TV(S_n/sqrt(n), N(0,1)) = 1 for every n because an atomic law and a density are mutually singular "
                f"(an identity, not a measurement), while the Kolmogorov distance falls to {kolmogorov_last:.3f}: "
-               f"TV ignores convergence in distribution.")
-    return verdict(ID, "reproduced" if ok else "not reproduced", summary, [
+               f"TV ignores convergence in distribution." + (f" Failed: {'; '.join(failed)}." if failed else ""))
+    return verdict(ID, "not reproduced" if failed else "reproduced", summary, [
         ("TV of one trial (delta)", tv_n.loc[1], "probability"),
         (f"TV of n={n_last} trials", tv_n.iloc[-1], "probability"),
-        ("smallest TV - bound over n", slack, "probability"),
+        ("smallest TV - bound over n", slack, "probability", ">= 0", above),
+        ("largest decrease of TV from one n to the next", drop, "probability", "<= 0", rising),
         ("min over n of TV(S_n/sqrt(n), N(0,1))", clt_tv, "probability"),
         (f"Kolmogorov distance at n={n_last}", kolmogorov_last, "probability"),
     ])

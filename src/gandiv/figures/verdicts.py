@@ -11,8 +11,9 @@ class Verdict(str, Enum):
     REPRODUCED = "reproduced"
     PARTLY = "partly"
     NOT_REPRODUCED = "not reproduced"
+    INCONCLUSIVE = "inconclusive"  # the evidence is too thin to decide (too few converged runs, too little power)
     NOT_BUILT_YET = "not built yet"  # given by the report, never by a figure builder
 
 
 # The verdicts a figure builder may give (`gandiv.figures.verdict`).
-FIGURE_VERDICTS = (Verdict.REPRODUCED, Verdict.PARTLY, Verdict.NOT_REPRODUCED)
+FIGURE_VERDICTS = (Verdict.REPRODUCED, Verdict.PARTLY, Verdict.NOT_REPRODUCED, Verdict.INCONCLUSIVE)

@@ -70,13 +70,19 @@ def draw(computed: Computed, ctx: Context):
 
 
 def judge(computed: Computed, ctx: Context) -> dict:
-    """Reproduced if both W agree with 2.0 / 0.5 to 1e-12 and both KL with 0.8959 to 5e-5 nats."""
-    numbers, ok = [], True
+    """Reproduced if both W agree with 2.0 / 0.5 to 1e-12 and both KL with 0.8959 to 5e-5 nats; each is a deciding
+    number."""
+    numbers = []
     for name, (claimed_w, claimed_kl) in CLAIM.items():
         w, kl = _measured(computed.table, name)
-        ok &= abs(w - claimed_w) < W_TOLERANCE and abs(kl - claimed_kl) < KL_TOLERANCE
-        numbers += [(f"W(P, {name})", w, "x units"), (f"KL[P||{name}]", kl, NATS)]
+        numbers += [(f"W(P, {name})", w, "x units", f"within {W_TOLERANCE:g} of {claimed_w}",
+                     abs(w - claimed_w) < W_TOLERANCE),
+                    (f"KL[P||{name}]", kl, NATS, f"within {KL_TOLERANCE:g} of {claimed_kl}",
+                     abs(kl - claimed_kl) < KL_TOLERANCE)]
+    failed = [f"{label} = {value:.6g} (needs {threshold})" for label, value, _, threshold, passed in numbers
+              if not passed]
     summary = (f"Computed W = {numbers[0][1]:.4f} and {numbers[2][1]:.4f}, KL = {numbers[1][1]:.4f} and "
                f"{numbers[3][1]:.4f} nats: the same KL with different Wasserstein distances, "
-               f"{'as' if ok else 'unlike'} the lecture's 2.0 / 0.5 and 0.8959.")
-    return verdict(ID, "reproduced" if ok else "not reproduced", summary, numbers)
+               + ("as the lecture's 2.0 / 0.5 and 0.8959." if not failed else
+                  f"unlike the lecture's 2.0 / 0.5 and 0.8959. Failed: {'; '.join(failed)}."))
+    return verdict(ID, "not reproduced" if failed else "reproduced", summary, numbers)

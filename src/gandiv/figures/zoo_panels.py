@@ -2,7 +2,9 @@
 largest singular value through training, and the density runs' exact KL.
 
 Each takes the zoo's evaluation rows (with a `variant` column: the rule, `+SN` for a spectral-normalised
-discriminator) or its run records (status, `variant`, snapshot `steps`, `samples`, `singular_values`).
+discriminator, and boolean `converged`) or its run records (status, `variant`, `converged`, snapshot `steps`,
+`samples`, `singular_values`, and `modes` on the mode-collapse targets; gandiv.figures.zoo_table.annotate_runs).
+Runs that did not converge (gandiv.gan.convergence) are drawn, marked as such: hollow markers, faint lines.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from gandiv.figures.recipe import Context
-from gandiv.figures.zoo_verdict import SN_BOUND
+from gandiv.figures.zoo_verdict import CRITIC_RULES, SN_BOUND, collapse_events, spike_events
 
 
 def sample_panels(fig, grid, ctx: Context, runs: list[dict], targets: list[str], variants: list[str]) -> None:
@@ -30,7 +32,8 @@ def sample_panels(fig, grid, ctx: Context, runs: list[dict], targets: list[str],
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_aspect("equal")
-            ax.set_title(f"{variant}{' (diverged)' if run['diverged'] else ''}", fontsize=8)
+            mark = " (diverged)" if run["diverged"] else "" if run["converged"] else " (not converged)"
+            ax.set_title(f"{variant}{mark}", fontsize=8)
             if i == 0 and j == 0:
                 ax.legend(["generated (fixed z)", "modes of P"], fontsize=6, loc="lower left")
             if j == 0:
@@ -38,37 +41,54 @@ def sample_panels(fig, grid, ctx: Context, runs: list[dict], targets: list[str],
 
 
 def summary_panels(axes, evaluation: pd.DataFrame, targets: list[str], variants: list[str]) -> None:
-    """Three bar charts (modes covered, high-quality share, k-NN KL[P||Q]): mean and sd over seeds per variant."""
+    """Three bar charts (modes covered, high-quality share, k-NN KL[P||Q]): per variant, the mean and sd over its
+    converged seeds (the bars) and every seed (dots: filled converged, hollow not converged)."""
     for ax, quantity, method, title in zip(axes, ("modes_covered", "high_quality_share", "kl_pq"),
                                            ("samples", "samples", "knn"),
                                            ("modes covered", "high-quality share", "k-NN KL[P||Q], nats")):
         cells = evaluation[(evaluation.quantity == quantity) & (evaluation.method == method)
                            & evaluation.target.isin(targets)]
-        stats = cells.groupby(["target", "variant"], sort=False).value.agg(["mean", "std"]).reset_index()
         width = 0.8 / len(targets)
         for k, name in enumerate(targets):
-            s = stats[stats.target == name].set_index("variant").reindex(variants)
-            ax.bar(np.arange(len(variants)) + k * width, s["mean"], width, yerr=s["std"].fillna(0), label=name,
-                   capsize=2)
+            here = cells[cells.target == name]
+            stats = here[here.converged].groupby("variant").value.agg(["mean", "std"]).reindex(variants)
+            x = np.arange(len(variants)) + k * width
+            ax.bar(x, stats["mean"], width, yerr=stats["std"].fillna(0), label=name, capsize=2, color=f"C{k}",
+                   alpha=0.6)
+            position = dict(zip(variants, x))
+            for converged, face, what in ((True, f"C{k}", "converged"), (False, "none", "not converged")):
+                seeds = here[here.converged == converged]
+                ax.scatter(seeds.variant.map(position), seeds.value, s=9, facecolors=face, edgecolors=f"C{k}",
+                           linewidths=0.7, zorder=3, label=f"{name}: seed, {what}" if ax is axes[0] else None)
         ax.set_xticks(np.arange(len(variants)) + width * (len(targets) - 1) / 2, variants, rotation=60, fontsize=7)
-        ax.set_title(f"{title}\n(mean and sd over seeds)", fontsize=9)
-        ax.legend(fontsize=7)
+        ax.set_title(f"{title}\n(bars: converged mean ± sd)", fontsize=8)
+    axes[0].legend(fontsize=6)
 
 
-def singular_value_panel(ax, runs: list[dict], mode_runs: list[dict]) -> None:
+def singular_value_panel(ax, runs: list[dict], mode_runs: list[dict], n_modes: dict[str, int]) -> None:
     """sigma_max (max over layers) through training of the mode-collapse runs of every rule that is also trained
-    with spectral normalisation: plain solid, normalised dashed, with the verdict's bound SN_BOUND."""
+    with spectral normalisation: plain solid, normalised dashed (faint: not converged), with the verdict's bound
+    SN_BOUND; on plain non-critic runs, the spike test's spikes (circles) and collapse events (red triangles)."""
     sn_rules = sorted({r["rule"] for r in runs if r["discriminator"] == "spectral_norm"})
     for k, rule in enumerate(sn_rules):
         for discriminator, style in (("plain", "-"), ("spectral_norm", "--")):
             chosen = [r for r in mode_runs if r["rule"] == rule and r["discriminator"] == discriminator]
             for run in chosen:
-                ax.semilogy(run["steps"], run["singular_values"].max(axis=1), style, color=f"C{k}", alpha=0.5,
-                            label=run["variant"] if run is chosen[0] else None)
-    ax.axhline(SN_BOUND, color="0.3", lw=0.8, ls=":")
+                sigma = run["singular_values"].max(axis=1)
+                ax.semilogy(run["steps"], sigma, style, color=f"C{k}", alpha=0.6 if run["converged"] else 0.2,
+                            lw=1.0 if run["converged"] else 0.6, label=run["variant"] if run is chosen[0] else None)
+                if discriminator == "plain" and rule not in CRITIC_RULES and "modes" in run:
+                    spikes, collapses = spike_events(sigma), collapse_events(run["modes"], n_modes[run["target"]])
+                    ax.plot(run["steps"][spikes], sigma[spikes], "o", mfc="none", mec=f"C{k}", ms=4)
+                    ax.plot(run["steps"][collapses], sigma[collapses], "v", color="C3", ms=4)
+    ax.axhline(SN_BOUND, color="0.3", lw=0.8, ls=":", label=f"SN bound {SN_BOUND}")
+    ax.plot([], [], "o", mfc="none", mec="0.3", ms=4, label="spike")
+    ax.plot([], [], "v", color="C3", ms=4, label="collapse")
+    ax.plot([], [], "-", color="0.3", alpha=0.2, lw=0.6, label="not converged (faint)")
     ax.set_xlabel("generator step")
-    ax.set_title("D's largest singular value\n(max over layers; every run)", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.set_ylabel("D's σ_max (dimensionless)")
+    ax.set_title("largest singular value\n(max over layers)", fontsize=8)
+    ax.legend(fontsize=6)
 
 
 def exact_panel(ax, evaluation: pd.DataFrame, density_targets: list[str], variants: list[str]) -> None:

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from gandiv.exact.densities import target_from_config
-from gandiv.results_io import load_weights, read_json, save_weights, write_csv, write_json, write_npz
+from gandiv.results_io import (load_weights, read_csv, read_json, read_npz, save_weights, write_csv, write_json,
+                               write_npz)
 from gandiv.gan import runs
 from gandiv.gan.runs import GanRun, training_settings
 from gandiv.seeding import run_streams
@@ -62,16 +63,20 @@ def evaluate_group_job(config, study: str, target_name: str, folders: list[str],
     """Exact and estimated divergences (and, for the zoo, mode coverage) of the trained GANs in `folders` (one
     evaluation group: same study, target and generator).
 
-    One tidy table, the run's naming columns first (EVALUATION_IDS), then `diverged`, then the rows of
-    `gandiv.gan.evaluation.evaluate_run` (grid) or `gandiv.gan.zoo_evaluation.evaluate_zoo_run` (zoo).
+    One tidy table, the run's naming columns first (EVALUATION_IDS), then `diverged` and `converged` (the
+    convergence criterion, `gandiv.gan.convergence`), then the rows of `gandiv.gan.evaluation.evaluate_run`
+    (grid) or `gandiv.gan.zoo_evaluation.evaluate_zoo_run` (zoo), then the criterion's numbers (method
+    `convergence`: generator_drift in target scales, d_loss_spread; `note` says why a run did not converge).
     """
-    from gandiv.gan.evaluation import evaluate_run
+    from gandiv.gan.convergence import Criterion, assess, target_scale
+    from gandiv.gan.evaluation import evaluate_run, tidy_rows
     from gandiv.gan.training import build_run, configure_tensorflow
     from gandiv.gan.zoo_evaluation import evaluate_zoo_run
 
     configure_tensorflow(threads, runs.device(config, study) == "gpu")
     target = target_from_config(config["targets"][target_name])
     ev = runs.evaluation_settings(config, study)
+    criterion, scale = Criterion.from_settings(ev["convergence"]), target_scale(target)
     frames = []
     for run in map(GanRun.from_folder, folders):
         status = read_json(run.file("status.json"), required=(*EVALUATION_IDS[study], "diverged"))
@@ -85,10 +90,18 @@ def evaluate_group_job(config, study: str, target_name: str, folders: list[str],
         else:
             rows = evaluate_zoo_run(target, model, run.update_rule, run.generator, ev["n_samples"], ev["knn_k"],
                                     ev["min_mode_share"], rng, ev["quadrature_points_per_sd"])
+        snapshots, history = read_npz(run.file("snapshots.npz")), read_csv(run.file("history.csv"))
+        verdict = assess(snapshots["steps"], snapshots["samples"], history["step"].to_numpy(),
+                         history["d_loss"].to_numpy(), scale, bool(status["diverged"]), criterion)
+        rows += [tidy_rows(quantity, "convergence", verdict[quantity], note=verdict["reason"])
+                 for quantity in ("generator_drift", "d_loss_spread")]
         frame = pd.DataFrame(rows)
         for key in reversed(EVALUATION_IDS[study]):
             frame.insert(0, key, status[key])
         frame.insert(len(EVALUATION_IDS[study]), "diverged", status["diverged"])
+        frame.insert(len(EVALUATION_IDS[study]) + 1, "converged", verdict["converged"])
+        if not verdict["converged"]:
+            log.info("%s not converged: %s", run.folder, verdict["reason"])
         frames.append(frame)
         log.info("evaluated %s", run.folder)
     write_csv(out_csv, pd.concat(frames, ignore_index=True), float_format="%.10g")
@@ -116,3 +129,34 @@ def train_critic_job(config: dict, objective: str, threads: int, out_npz: str) -
     log.info("mean |generator gradient| at Q's samples: %s", {k: float(np.abs(v).mean()) for k, v in curves.items()
                                                               if k.startswith("q_grad")})
 
+
+def train_density_ratio_job(config, threads: int, out_npz: str) -> None:
+    """Train the density-ratio figure's discriminators against frozen Gaussians Q (`gandiv.gan.frozen_q`): every
+    (Q, pi, seed) run of `figures.density-ratio.frozen`, stacked in one model, on the target's fresh samples.
+
+    Writes out_npz (`density_ratio.FROZEN_ARRAYS`): x (n,) the figure's quadrature grid (`density_ratio.
+    frozen_grid`, x units); steps (K,) after every compiled call, 0 first; logits (K, runs, n) float32, each run's
+    discriminator logit at x (nats); q_mean, q_sd, pi, seed (runs,) naming the runs (`density_ratio.frozen_specs`).
+    """
+    from gandiv.figures import density_ratio
+    from gandiv.gan.frozen_q import DiscriminatorSettings, FrozenRun, train_frozen_q
+    from gandiv.gan.training import configure_tensorflow
+
+    configure_tensorflow(threads, use_gpu=False)  # small networks: the CPU is faster than a GPU round trip
+    settings, gan = config["figures"][density_ratio.FIGURE_ID], config["gan"]
+    frozen = settings["frozen"]
+    target = target_from_config(config["targets"][settings["target"]])
+    network = DiscriminatorSettings(int(gan["discriminator"]["hidden"]), int(gan["discriminator"]["depth"]),
+                                    float(gan["optimizer"]["d_learning_rate"]), float(gan["optimizer"]["beta_1"]),
+                                    int(gan["batch_size"]))
+    specs = density_ratio.frozen_specs(frozen)
+    identity = {"job": f"{density_ratio.FIGURE_ID}-frozen-q", "target": settings["target"]}
+    frozen_runs = [FrozenRun(m, sd, pi, run_streams(seed, identity | {"q_mean": m, "q_sd": sd, "pi": pi}))
+                   for m, sd, pi, seed in specs]
+    x = density_ratio.frozen_grid(target, frozen["qs"])
+    log.info("training %d frozen-Q discriminators as one model for %d steps (%d per call), logit on %d points",
+             len(specs), frozen["steps"], frozen["steps_per_call"], len(x))
+    training = train_frozen_q(target, frozen_runs, network, frozen["steps"], frozen["steps_per_call"], x)
+    q_mean, q_sd, pi, seed = (np.array(column) for column in zip(*specs))
+    write_npz(out_npz, x=x, steps=training.steps, logits=training.logits.astype("float32"), q_mean=q_mean,
+              q_sd=q_sd, pi=pi, seed=seed)

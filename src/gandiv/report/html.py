@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Iterable
 
+from gandiv.figures import figure_module
 from gandiv.figures.catalogue import Catalogue, load_catalogue
 from gandiv.figures.verdicts import Verdict
 from gandiv.results_io import CorruptResultError, read_csv, read_json
@@ -27,6 +28,7 @@ _COLOURS = {  # badge background, text colour
     "reproduced": ("#1b7f3b", "#fff"),
     "partly": ("#e0a100", "#000"),
     "not reproduced": ("#b3261e", "#fff"),
+    "inconclusive": ("#5b6ee1", "#fff"),
     "not built yet": ("#8a8f98", "#fff"),
 }
 # Distribution names to try, in order, for each reported package.
@@ -61,7 +63,12 @@ def validate_verdict(record: dict, catalogue: Catalogue, origin: str = "verdict"
     for n in numbers:
         if not isinstance(n, dict) or "name" not in n or "value" not in n:
             raise ValueError(f"{origin}: each number of {fid!r} needs 'name' and 'value', got {n!r}")
-        clean.append({"name": str(n["name"]), "value": n["value"], "unit": str(n.get("unit") or "")})
+        item = {"name": str(n["name"]), "value": n["value"], "unit": str(n.get("unit") or "")}
+        if "threshold" in n:
+            if n.get("passed") not in (True, False, None):
+                raise ValueError(f"{origin}: 'passed' of {n['name']!r} ({fid!r}) must be true, false or null")
+            item |= {"threshold": str(n["threshold"]), "passed": n.get("passed")}
+        clean.append(item)
     return {"id": fid, "verdict": verdict, "summary": str(record.get("summary") or ""), "numbers": clean}
 
 
@@ -159,6 +166,15 @@ def _fmt_runtime(seconds: float | None) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min {s % 60:02d} s ({seconds:.0f} s)"
 
 
+def _passed_cell(number: dict) -> str:
+    """The pass/fail cell of a deciding number (empty for a number only reported)."""
+    if "threshold" not in number:
+        return "<td></td>"
+    passed = number.get("passed")
+    label, colour = {True: ("pass", "#1b7f3b"), False: ("fail", "#b3261e"), None: ("not tested", "#8a8f98")}[passed]
+    return f'<td class="passed" data-passed="{_esc(label)}" style="color:{colour};font-weight:600">{label}</td>'
+
+
 def _badge(verdict: str) -> str:
     """A coloured verdict label."""
     bg, fg = _COLOURS[verdict]
@@ -196,6 +212,15 @@ def _header_html(header: dict) -> str:
     return f'<table class="header">{body}</table>'
 
 
+def _table_html(figure_id: str, csv: Path) -> str:
+    """The figure's numbers as an HTML table, for a figure module with `report_table` whose CSV exists ("" else)."""
+    module = figure_module(figure_id)
+    if not hasattr(module, "report_table") or not csv.is_file():
+        return ""
+    table = module.report_table(read_csv(csv))
+    return table.to_html(index=False, escape=True, border=0, classes="numbers")
+
+
 def _section(entry, catalogue: Catalogue, record: dict, figure_dir: Path) -> str:
     """One figure's section: claim, figure, numbers, summary, verdict."""
     verdict = record["verdict"]
@@ -207,11 +232,14 @@ def _section(entry, catalogue: Catalogue, record: dict, figure_dir: Path) -> str
         fig = f'<img alt="{_esc(entry.id)}" src="data:image/png;base64,{data}">'
     else:
         fig = f'<p class="missing">No figure file {_esc(png.name)}.</p>'
+    fig += _table_html(entry.id, figure_dir / f"{entry.id}.csv")
     if record["numbers"]:
         rows = "".join(
             f"<tr><td>{_esc(n['name'])}</td><td class=\"num\">{_esc(_fmt_value(n['value']))}</td>"
-            f"<td>{_esc(n['unit'])}</td></tr>" for n in record["numbers"])
-        numbers = f"<table><tr><th>name</th><th>value</th><th>unit</th></tr>{rows}</table>"
+            f"<td>{_esc(n['unit'])}</td><td>{_esc(n.get('threshold', ''))}</td>{_passed_cell(n)}</tr>"
+            for n in record["numbers"])
+        numbers = (f"<table><tr><th>name</th><th>value</th><th>unit</th><th>threshold</th><th>passed</th></tr>"
+                   f"{rows}</table>")
     else:
         numbers = '<p class="missing">No deciding numbers yet.</p>'
     summary = _esc(record["summary"]) if record["summary"] else '<span class="missing">not built yet</span>'

@@ -1,0 +1,78 @@
+"""The rules every GAN verdict follows: converged runs only, enough seeds per cell, a stated power.
+
+A verdict that reads trained GANs (i) counts only runs that met the convergence criterion
+(`gandiv.gan.convergence`; the evaluation tables' `converged` column), showing the others but using them as
+evidence neither way; (ii) needs at least MIN_SEEDS converged seeds in every cell it reads, else it says
+"inconclusive" (the schema allows fewer, so the one-seed smoke config stays valid); (iii) states the smallest
+effect its seeds could have detected (`minimum_detectable_difference`), and claims "no difference" only where
+that effect is smaller than the difference that would matter.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from gandiv.figures.gan_tables import as_bool
+
+MIN_SEEDS = 5  # converged seeds per cell a verdict reads (issue 14)
+SIZE = 0.05  # two-sided test size of every power statement
+POWER = 0.80  # power of every power statement
+# z_{1 - size/2} + z_{power} = 1.960 + 0.842 = 2.80: the factor of the textbook minimum detectable difference
+MDD_FACTOR = float(norm.ppf(1 - SIZE / 2) + norm.ppf(POWER))
+MDD_FORMULA = "MDD = (z_0.975 + z_0.8) * s * sqrt(1/n1 + 1/n2) = 2.80 * s * sqrt(1/n1 + 1/n2)"
+SHIFT_FORMULA = "MDS = (z_0.975 + z_0.8) * s / sqrt(n) = 2.80 * s / sqrt(n)"
+
+
+def minimum_detectable_difference(sd: float, n1: int, n2: int | None = None) -> float:
+    """The smallest difference between two means, of samples of sizes n1 and n2 (n2 = n1 if not given) with a
+    common standard deviation `sd`, that a two-sided z-test of size 0.05 detects with power 0.8 (MDD_FORMULA).
+
+    inf if either sample has fewer than 2 members or sd is not finite (no power at all). Units: those of sd.
+    Source: the normal-approximation sample-size formula (e.g. Cohen 1988, ch. 2), n = 2 (z_a + z_b)^2 s^2 / d^2.
+    """
+    n2 = n1 if n2 is None else n2
+    if min(n1, n2) < 2 or not math.isfinite(sd):
+        return math.inf
+    return MDD_FACTOR * sd * math.sqrt(1.0 / n1 + 1.0 / n2)
+
+
+def minimum_detectable_shift(sd: float, n: int) -> float:
+    """The smallest shift of one mean from a fixed value (n samples, standard deviation sd) that a two-sided
+    z-test of size 0.05 detects with power 0.8 (SHIFT_FORMULA); inf for n < 2 or a non-finite sd."""
+    if n < 2 or not math.isfinite(sd):
+        return math.inf
+    return MDD_FACTOR * sd / math.sqrt(n)
+
+
+def converged_only(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of runs that met the convergence criterion (column `converged`; diverged runs never do)."""
+    return table[as_bool(table["converged"]) & ~as_bool(table["diverged"])]
+
+
+def seed_counts(runs: pd.DataFrame, cell: list[str]) -> pd.Series:
+    """Converged seeds per cell: `runs` has one row per run with a boolean `converged`; cell: the naming columns."""
+    return runs.groupby(cell)["converged"].sum().astype(int)
+
+
+def thin_cells(counts: pd.Series, min_seeds: int = MIN_SEEDS) -> list:
+    """The cells (index labels of `counts`) with fewer than `min_seeds` converged seeds."""
+    return [cell for cell, n in counts.items() if n < min_seeds]
+
+
+def seeds_number(counts: pd.Series, min_seeds: int = MIN_SEEDS) -> tuple:
+    """The deciding number 'fewest converged seeds in a cell' with its threshold and pass/fail, for `verdict`."""
+    fewest = int(counts.min()) if len(counts) else 0
+    return ("fewest converged seeds in a cell read", fewest, "seeds", f">= {min_seeds}", fewest >= min_seeds)
+
+
+def pooled_sd(groups: list[np.ndarray]) -> float:
+    """The pooled within-group standard deviation of several samples (NaN without 2+ members in some group)."""
+    groups = [np.asarray(g, float) for g in groups if len(g) > 1]
+    dof = sum(len(g) - 1 for g in groups)
+    if dof == 0:
+        return math.nan
+    return math.sqrt(sum(((g - g.mean()) ** 2).sum() for g in groups) / dof)
