@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gandiv.gan.kinds import GeneratorKind
 from gandiv.pipeline.config import ConfigError, load_schema, validate_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,10 +23,13 @@ SMOKE = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
 SCRIPTS = REPO / "workflow" / "scripts"
 # Strings a changed value is drawn from (the enums of the schema and the smoke config's target names).
 RULES = ["minimax", "nonsaturating", "kl", "lsgan", "wgan", "wgan_gp"]
+GENERATORS = [kind.value for kind in GeneratorKind]
 STRINGS = ["isotropic", "diagonal", "full", "gaussian", "flow", "mlp", *RULES, "cpu", "gpu", "weights", "batch",
            "linear", "inverse_sigmoid", *SMOKE["targets"], *SMOKE["figures"]["ss-inconsistency"]["joints"]]
 # A target's kind decides which other keys the target has: no change of `kind` alone is a valid config.
-NO_SINGLE_CHANGE = {f"targets.{name}.kind" for name in SMOKE["targets"]}
+NO_SINGLE_CHANGE = {f"targets.{name}.kind" for name in SMOKE["targets"]} | {
+    "figures.gan-grid.heatmap_generator",  # an enum of one value (the verdict compares Gaussians with theory)
+}
 
 
 def test_scripts_read_the_config_only_through_their_declared_view():
@@ -81,7 +85,9 @@ def candidates(value):
     if isinstance(value, list):
         if value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
             head = [[c] + value[1:] for c in candidates(value[0])]
-            return [list(reversed(value))] + head + [value + [value[-1] * 2]] + [value[:-1]]
+            # one more entry: an int list (seeds) gets the next int, a float list (pi) half its last value
+            more = value[-1] + 1 if all(isinstance(v, int) for v in value) else value[-1] / 2
+            return [list(reversed(value))] + head + [value + [value[-1] * 2], value + [more]] + [value[:-1]]
         if value and all(isinstance(v, str) for v in value):
             return [value[:-1]] + [value + [s] for s in STRINGS if s not in value]
         return [[0]] if not value else []
@@ -136,6 +142,16 @@ def _with_new_runs(path, value):
                     entry["rules"].append(rule)
             return rule
         options += [(path, lambda cfg, r=r: to_rule(cfg, r)) for r in RULES if r != value]
+    if value in GENERATORS and path[-1] == "generator" and path[0] == "figures":
+        def to_generator(cfg, generator, old=value, target_key=path[:-1]):
+            node = cfg
+            for part in target_key:
+                node = node[part]
+            for entry in cfg["gan"]["grid"]:
+                if old in entry["generators"] and node.get("target") in entry["targets"]:
+                    entry["generators"].append(generator)
+            return generator
+        options += [(path, lambda cfg, g=g: to_generator(cfg, g)) for g in GENERATORS if g != value]
     return options
 
 

@@ -35,6 +35,8 @@ rule gan_evaluate:
         discriminators=lambda w: [
             run.file("discriminator.weights.h5") for run in runs.runs_of(config, w.study, w.target, w.generator)
         ],
+        snapshots=lambda w: [run.file("snapshots.npz") for run in runs.runs_of(config, w.study, w.target, w.generator)],
+        histories=lambda w: [run.file("history.csv") for run in runs.runs_of(config, w.study, w.target, w.generator)],
     output:
         table=runs.EVALUATION_TABLE,
     params:

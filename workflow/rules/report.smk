@@ -5,6 +5,7 @@ rule report:
     input:
         verdicts=expand("results/verdicts/{figure}.json", figure=enabled_figures()),
         figures=expand("figures/{figure}.png", figure=enabled_figures()),
+        tables=[f"figures/{figure}.csv" for figure in enabled_figures() if figures.has_report_table(figure)],
         animations=animations(),
         benchmarks=lambda wildcards: job_benchmarks(),  # each job's run time, written by Snakemake
     output:

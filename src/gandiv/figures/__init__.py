@@ -75,6 +75,11 @@ def settings_schemas() -> dict[str, dict]:
     return {figure_id: yaml.safe_load(figure_module(figure_id).SETTINGS) for figure_id in load_catalogue().ids}
 
 
+def has_report_table(figure_id: str) -> bool:
+    """Whether the report shows the figure's CSV as an HTML table (its module's `report_table`)."""
+    return hasattr(figure_module(figure_id), "report_table")
+
+
 def has_animation(figure_id: str) -> bool:
     """Whether the figure has an animated companion (figures/<id>.gif)."""
     return hasattr(figure_module(figure_id), "ANIMATION")

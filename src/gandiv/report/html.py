@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Iterable
 
-from gandiv.figures import figure_module
+from gandiv.figures import figure_module, has_report_table
 from gandiv.figures.catalogue import Catalogue, load_catalogue
 from gandiv.figures.verdicts import Verdict
 from gandiv.results_io import CorruptResultError, read_csv, read_json
@@ -214,10 +214,9 @@ def _header_html(header: dict) -> str:
 
 def _table_html(figure_id: str, csv: Path) -> str:
     """The figure's numbers as an HTML table, for a figure module with `report_table` whose CSV exists ("" else)."""
-    module = figure_module(figure_id)
-    if not hasattr(module, "report_table") or not csv.is_file():
+    if not has_report_table(figure_id) or not csv.is_file():
         return ""
-    table = module.report_table(read_csv(csv))
+    table = figure_module(figure_id).report_table(read_csv(csv))
     return table.to_html(index=False, escape=True, border=0, classes="numbers")
 
 
