@@ -190,8 +190,10 @@ BAD = [
     ("heatmap-target-not-trained", "figures/gan-grid/heatmap_target", "trimodal_2d",
      "figures.gan-grid.heatmap_target", ["'trimodal_2d' is in no `gan.grid` entry",
                                          "targets trained in `gan.grid`: bimodal_1d, overlapping_1d, swiss_roll, iclr_mog10"]),
-    ("jspi-convention-rule-not-trained", "figures/jspi-convention/rule", "lsgan", "figures.jspi-convention.rule",
-     ["'lsgan' is not trained for 'bimodal_1d' with 'gaussian'", "minimax, nonsaturating, kl"]),
+    ("jspi-convention-critic-rule", "figures/jspi-convention/rule", "lsgan", "figures.jspi-convention.rule",
+     ["'lsgan'", "minimax, nonsaturating, kl"]),
+    ("jspi-convention-batch-share", "figures/jspi-convention/pi", [0.0005, 0.5], "figures.jspi-convention.pi[0]",
+     ["0 real and 512 generated", "pi in (0.000976562, 0.999023)"]),
     ("heatmap-generator-enum", "figures/gan-grid/heatmap_generator", "vae", "figures.gan-grid.heatmap_generator",
      ["'vae'", "values gaussian"]),
     ("wgan-critic-sd-zero", "figures/wgan-critic/q/sd", 0.0, "figures.wgan-critic.q.sd",
@@ -282,9 +284,8 @@ BAD_MULTI = [
     ("jspi-convention-without-gan", [("gan", DELETE)] + [(f"figures/{fig}", DELETE) for fig in GAN_FIGURES
                                                          if fig != "jspi-convention"],
      "figures.jspi-convention", ["needs a `gan` section"]),
-    ("jspi-convention-target-2d", [("gan/grid/5/generators", ["flow", "mlp", "gaussian"]),
-                                   ("figures/jspi-convention/target", "iclr_mog10")],
-     "figures.jspi-convention.target", ["target 'iclr_mog10' is 2-D", "a 1-D target trained in `gan.grid`"]),
+    ("jspi-convention-target-2d", [("figures/jspi-convention/target", "iclr_mog10")],
+     "figures.jspi-convention.target", ["target 'iclr_mog10' is 2-D", "a 1-D target"]),
     ("heatmap-target-outside-figure-list", [("figures/gan-grid/heatmap_target", "swiss_roll"),
                                             ("figures/gan-grid/heatmap_generator", "gaussian")],
      "figures.gan-grid.heatmap_generator", ["generators trained on 'swiss_roll': mlp"]),
@@ -319,7 +320,7 @@ def test_gan_target_dimension(config, schema, monkeypatch):
     monkeypatch.setattr(checks, "target_dim", lambda t: 3 if t.get("kind") == "swiss_roll" else real(t))
     with pytest.raises(ConfigError) as info:
         validate_config(config, schema)
-    assert info.value.path == "gan.grid[3].targets[0]"
+    assert info.value.path == "gan.grid[2].targets[0]"
     assert "'swiss_roll' is 3-D" in str(info.value)
     assert "allowed: a 1-D or 2-D target: iclr_mog10, bimodal_1d" in str(info.value)
 

@@ -51,6 +51,7 @@ def _annealed_schedules():
 SCHEMA_ENUMS = {
     "properties/gan/properties/device": lambda: list(Device),
     "properties/gan/properties/pi_mode": _pi_modes,
+    "figures/jspi-convention/properties/pi_mode": _pi_modes,
     "$defs/family": lambda: list(Family),
     "$defs/target/properties/kind": lambda: list(TargetKind),
     "$defs/gan_generator_kind": _generator_kinds,
@@ -60,7 +61,6 @@ SCHEMA_ENUMS = {
     "figures/kl-rule-theory/properties/generator": lambda: _generator_kinds("gaussian"),
     "figures/gan-grid/properties/heatmap_generator": lambda: _generator_kinds("gaussian"),
     "figures/density-ratio/properties/generator": lambda: _generator_kinds("gaussian"),
-    "figures/jspi-convention/properties/generator": lambda: _generator_kinds("gaussian"),
     "figures/objectives-zoo/properties/device": lambda: list(Device),
     # Density runs need a generator with an exact density: every kind but the mlp.
     "figures/objectives-zoo/properties/density_runs/properties/generator":

@@ -1,15 +1,17 @@
-"""Figures that read GAN grid evaluation tables (gan-grid, jspi-convention), on tables whose answers are known."""
+"""Figures that read GAN grid evaluation tables (gan-grid), on tables whose answers are known."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from gandiv.figures import gan_grid, jspi_convention
+from gandiv.figures import gan_grid
 from gandiv.figures.gan_tables import GRID_EVALUATION_COLUMNS, distance_to_fit, gaussian_generators
 from gandiv.figures.recipe import Context
 from gandiv.results_io import CorruptResultError, write_csv, write_json
 
 PIS = (0.1, 0.3, 0.5, 0.7, 0.9)
+ML_FIT = {"mean_0": 0.0, "scale": 2.0}  # KL[P||Q] optimum of the path summary
+RKL_FIT = {"mean_0": -2.0, "scale": 0.5}  # KL[Q||P] optimum
 
 
 def write_evaluation(path, rows, target="t", generator="gaussian"):
@@ -180,65 +182,3 @@ def test_gan_grid_leaves_diverged_runs_out_but_counts_them(tmp_path, landing_poi
     assert number(record, "diverged")["value"] == len(landing_points)
     assert number(record, "converged")["value"] == 5 * len(landing_points)
     assert record["verdict"] == "reproduced", record["summary"]
-
-
-# ---------------------------------------------------------------- jspi-convention
-
-ML_FIT = {"mean_0": 0.0, "scale": 2.0}  # KL[P||Q] optimum
-RKL_FIT = {"mean_0": -2.0, "scale": 0.5}  # KL[Q||P] optimum
-
-
-def convention(tmp_path, generators, seeds=5):
-    """jspi-convention on trained generators {pi: (mean, sd)}: `seeds` converged seeds each, means spread
-    symmetrically (+-0.1 steps) around the given mean, so the seed average is the mean itself."""
-    rows = []
-    for pi, (mean, sd) in generators.items():
-        offsets = 0.1 * (np.arange(seeds) - (seeds - 1) / 2)
-        for seed, offset in enumerate(offsets):
-            rows += parameter_rows(pi, seed, mean + offset, sd)
-    summary = tmp_path / "summary.json"
-    write_json(summary, {"kl_pq": ML_FIT, "kl_qp": RKL_FIT, "crossings": []})
-    ctx = Context({}, {"target": "t", "rule": "minimax"},
-                  {"evaluation": write_evaluation(tmp_path / "e.csv", rows), "summary": str(summary)})
-    computed = jspi_convention.compute(ctx)
-    return computed, jspi_convention.judge(computed, ctx), ctx
-
-
-def ratio_flags(record):
-    return [n["passed"] for n in record["numbers"] if n["name"].endswith("optimum") and "threshold" in n]
-
-
-def test_jspi_convention_small_share_of_real_samples_is_ml_like(tmp_path):
-    computed, record, ctx = convention(tmp_path, {0.1: (0.0, 2.0), 0.5: (-1.0, 1.0), 0.9: (-1.9, 0.55)})
-    table = computed.table
-    ends = table.drop_duplicates("pi").set_index("pi").behaviour
-    assert ends[0.1] == "maximum-likelihood-like" and ends[0.9] == "KL[Q||P]-like"
-    # the seed average of symmetric offsets sits on the fit: distance 0 up to float round-off of the mean
-    d = table[(table.pi == 0.1) & (table.quantity == "distance to KL[P||Q] optimum")].value.iloc[0]
-    assert d == pytest.approx(0.0, abs=1e-12)
-    d = table[(table.pi == 0.1) & (table.quantity == "distance to KL[Q||P] optimum")].value.iloc[0]
-    assert d == pytest.approx(np.hypot(2.0 / 0.5, np.log(4.0)), rel=1e-9)  # closed form of distance_to_fit
-    assert table[table.quantity == "converged seeds"].value.tolist() == [5, 5, 5]
-    assert record["verdict"] == "not reproduced"  # eq. 12 holds, so the note's sentence is not reproduced
-    assert "eq. 12's reading" in record["summary"]
-    assert ratio_flags(record) == [False, False]
-    assert jspi_convention.draw(computed, ctx) is not None
-    shown = jspi_convention.report_table(table)  # the report's HTML table: one row per pi, numbers not an image
-    assert shown["π"].tolist() == [0.1, 0.5, 0.9] and shown["converged seeds"].tolist() == [5, 5, 5]
-    assert shown["behaves"].tolist() == ["maximum-likelihood-like", "maximum-likelihood-like", "KL[Q||P]-like"]
-    assert shown["mean of Q (x units)"].iloc[2] == f"-1.900 ± {np.std(0.1 * np.arange(5), ddof=1):.3f}"
-
-
-def test_jspi_convention_reversed_behaviour_reproduces_the_sentence(tmp_path):
-    _, record, _ = convention(tmp_path, {0.1: (-1.9, 0.55), 0.9: (0.1, 2.0)})
-    assert record["verdict"] == "reproduced"
-    assert ratio_flags(record) == [True, True]
-    _, record, _ = convention(tmp_path, {0.1: (0.0, 2.0), 0.9: (0.0, 2.0)})  # ML-like at both ends
-    assert record["verdict"] == "partly"
-    assert ratio_flags(record) == [False, True]
-
-
-def test_jspi_convention_is_inconclusive_with_too_few_converged_seeds(tmp_path):
-    _, record, _ = convention(tmp_path, {0.1: (0.0, 2.0), 0.9: (-1.9, 0.55)}, seeds=3)
-    assert record["verdict"] == "inconclusive"
-    assert [n["passed"] for n in record["numbers"] if n["name"].startswith("converged seeds")] == [False, False]

@@ -6,6 +6,7 @@ import json
 import os
 import re
 
+import numpy as np
 import pytest
 
 from gandiv.figures.catalogue import load_catalogue
@@ -132,17 +133,16 @@ def test_deciding_numbers_show_their_threshold_and_whether_they_passed(cat, figu
 
 def test_a_figure_that_is_a_table_is_shown_as_an_html_table(cat, figure_dir, header):
     import pandas as pd
-    rows = [{"pi": pi, "behaviour": b, "quantity": q, "value": v, "unit": "u"}
-            for pi, b in ((0.1, "maximum-likelihood-like"), (0.9, "KL[Q||P]-like"))
-            for q, v in (("trained mean (seed average)", -1.0), ("trained sd (seed average)", 1.5),
-                         ("seed sd of the trained mean", 0.1), ("seed sd of the trained sd", 0.05),
-                         ("distance to KL[P||Q] optimum", 0.2), ("distance to KL[Q||P] optimum", 2.0),
-                         ("converged seeds", 5))]
+    rows = [{"pi": pi, "seed": seed, "converged": True, "behaviour": b, "quantity": q, "value": v, "unit": "u"}
+            for pi, b, mean in ((0.1, "maximum-likelihood-like", 0.0), (0.9, "KL[Q||P]-like", -1.0))
+            for seed in range(2)
+            for q, v in (("start_mean", 0.0), ("mean", mean + 0.1 * seed), ("sd", 1.0), ("distance_ml", 0.2),
+                         ("distance_rkl", 2.0))]
     pd.DataFrame(rows).to_csv(figure_dir / "jspi-convention.csv", index=False)
     page = render_report(cat, {}, figure_dir, header)
     section = page.split('id="fig-jspi-convention"')[1].split("</section>")[0]
     assert 'class="dataframe numbers"' in section and section.count("<tr>") == 2  # one row per pi
-    assert "KL[Q||P]-like" in section and "-1.000 ± 0.100" in section
+    assert "2 / 2" in section and f"-0.950 ± {np.std([-1.0, -0.9], ddof=1):.3f}" in section
     assert 'class="dataframe numbers"' not in page.split('id="fig-iclr-fig1"')[1].split("</section>")[0]
 
 

@@ -47,3 +47,15 @@ def check_knn(path: str, evaluation: dict) -> None:
     if n < 2 * k:
         raise ConfigError(f"{path}.knn_k", f"{k} exceeds n_samples / 2 = {n / 2:g}",
                           f"integer in [1, {n // 2}] (n_samples >= 2 * knn_k)")
+
+
+def check_batch_share(key: str, pi: float, batch_size: int) -> None:
+    """With pi_mode batch, pi is the real share of each D-batch of 2 * batch_size samples: ConfigError naming `key`
+    unless the batch holds at least one real and one generated sample (as gandiv.gan.model.batch_sizes rounds)."""
+    n_batch = 2 * batch_size
+    n_real = int(round(n_batch * pi))
+    if not 1 <= n_real <= n_batch - 1:
+        raise ConfigError(key, f"pi={pi!r} gives {n_real} real and {n_batch - n_real} generated samples in a batch of "
+                               f"2 * batch_size = {n_batch} (pi_mode batch)",
+                          f"pi with 1 <= round({n_batch} * pi) <= {n_batch - 1}, "
+                          f"i.e. pi in ({0.5 / n_batch:.6g}, {1 - 0.5 / n_batch:.6g})")

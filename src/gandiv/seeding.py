@@ -34,6 +34,7 @@ STREAMS = (
     "snapshot_noise",  # the fixed z at which the generator is recorded through training
     "evaluation",  # samples of P (and Q, z) drawn to evaluate a trained model
     "keras_global",  # Python/NumPy/TensorFlow global seeds, for draws Keras makes unseeded (spectral norm's u)
+    "generator_start",  # a Gaussian generator's drawn initial mean (the jspi-convention study's start_sd)
 )
 KERAS_SEED_MODULUS = 2**31 - 2  # TensorFlow's stateless ops take seed mod int32.max - 1 (keras _cast_seed)
 

@@ -76,3 +76,20 @@ def pooled_sd(groups: list[np.ndarray]) -> float:
     if dof == 0:
         return math.nan
     return math.sqrt(sum(((g - g.mean()) ** 2).sum() for g in groups) / dof)
+
+
+SIGN_FORMULA = "one-sided sign test: P(K >= k | K ~ Binomial(n, 1/2)) < 0.05"
+
+
+def majority_p_value(k: int, n: int) -> float:
+    """One-sided sign test: the probability of k or more of n runs on one side when each side is equally likely
+    (scipy.stats.binomtest, alternative "greater"). 1.0 for n = 0 (no evidence)."""
+    from scipy.stats import binomtest
+
+    return float(binomtest(k, n, 0.5, alternative="greater").pvalue) if n else 1.0
+
+
+def fewest_agreeing(n: int) -> int | None:
+    """The power statement of the sign test: the fewest of n runs that must agree for p < 0.05 (SIGN_FORMULA); None
+    when even n of n do not suffice (n <= 4: 0.5^4 = 0.0625)."""
+    return next((k for k in range(n + 1) if majority_p_value(k, n) < SIZE), None)

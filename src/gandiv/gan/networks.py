@@ -64,7 +64,8 @@ class GaussianGenerator(keras.Model):
 def make_generator(kind: GeneratorKind, dim: int, latent_dim: int, hidden: int, depth: int, flow_layers: int,
                    init: np.random.SeedSequence) -> keras.Model:
     """A generator network by name, initial weights from the stream `init`; Gaussian and flow generators use
-    latent_dim = dim (the Gaussian starts at N(0, I), whatever `init`)."""
+    latent_dim = dim (the Gaussian starts at N(0, I), whatever `init`; `gandiv.gan.training.build_run` may move its
+    mean to a drawn start)."""
     if kind is GeneratorKind.GAUSSIAN:
         model = GaussianGenerator(dim, name="generator")
     elif kind is GeneratorKind.FLOW:

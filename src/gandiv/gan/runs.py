@@ -1,7 +1,8 @@
 """GAN runs: one spec for every trained GAN, of the pi x rule grid and of the objectives zoo alike.
 
 A run is named by its study (`grid`: the `gan` section's pi x rule grid; `zoo`: the objectives-zoo
-figure's runs at pi = 1/2), target, generator kind, update rule, discriminator kind, pi and seed. Its
+figure's runs at pi = 1/2; `convention`: the jspi-convention figure's Gaussian runs, trained as the `gan`
+section says but with the figure's pi_mode and a random start per seed), target, generator kind, update rule, discriminator kind, pi and seed. Its
 folder, its training settings, its random streams, the config keys its jobs read and its group's
 evaluation table all come from here, so the workflow has one training rule and one evaluation rule.
 Pure config logic (no TensorFlow): the workflow imports it to build its DAG.
@@ -19,12 +20,13 @@ from gandiv.gan.kinds import DiscriminatorKind
 from gandiv.path_tokens import int_token, number_token, parse_number
 from gandiv.seeding import Streams, run_streams
 
-STUDIES = ("grid", "zoo")
+STUDIES = ("grid", "zoo", "convention")
 RUN_FOLDER = "results/gan/{study}/{target}/{generator}/{update_rule}/{discriminator}/pi{pi}/seed{seed}"
 EVALUATION_TABLE = "results/gan/{study}/{target}/{generator}/evaluation.csv"
 RUN_FILES = ("generator.weights.h5", "discriminator.weights.h5", "history.csv", "snapshots.npz", "status.json")
 ZOO_PI = 0.5  # the zoo's discriminators see P and Q in equal shares
 ZOO = "objectives-zoo"  # the figure whose settings hold the zoo study
+CONVENTION = "jspi-convention"  # the figure whose settings hold the convention study
 
 
 @dataclass(frozen=True)
@@ -115,14 +117,25 @@ def zoo_runs(config: Mapping, target: str | None = None) -> list[GanRun]:
             for rule, kind in variants for seed in settings["seeds"]]
 
 
+def convention_runs(config: Mapping, target: str | None = None) -> list[GanRun]:
+    """Every run of the jspi-convention study: its rule's Gaussian generator on its target, at each of its pi and
+    seeds (the seed also draws the start, `start_sd`)."""
+    settings = config["figures"].get(CONVENTION)
+    if settings is None or target not in (None, settings["target"]):
+        return []
+    return [GanRun("convention", settings["target"], "gaussian", settings["rule"], DiscriminatorKind.PLAIN.value,
+                   pi, seed) for pi in settings["pi"] for seed in settings["seeds"]]
+
+
 def all_runs(config: Mapping) -> list[GanRun]:
     """Every GAN run the config asks for."""
-    return grid_runs(config) + zoo_runs(config)
+    return grid_runs(config) + zoo_runs(config) + convention_runs(config)
 
 
 def runs_of(config: Mapping, study: str, target: str, generator: str) -> list[GanRun]:
     """The runs of one evaluation group."""
-    runs = grid_runs(config, target, generator) if study == "grid" else zoo_runs(config, target)
+    runs = {"grid": lambda: grid_runs(config, target, generator), "zoo": lambda: zoo_runs(config, target),
+            "convention": lambda: convention_runs(config, target)}[study]()
     return [run for run in runs if run.generator == generator]
 
 
@@ -132,31 +145,40 @@ def evaluation_groups(config: Mapping) -> list[tuple[str, str, str]]:
 
 
 def study_settings(config: Mapping, study: str) -> Mapping:
-    """The config section a study's settings live in: `gan`, or the objectives-zoo figure's."""
+    """The config section a study's device, threads, group size and evaluation settings live in: `gan` (the grid
+    and the convention study, which trains as the grid does), or the objectives-zoo figure's."""
     if study not in STUDIES:
         raise ValueError(f"unknown GAN study {study!r}; studies: {', '.join(STUDIES)}")
-    return config["gan"] if study == "grid" else config["figures"][ZOO]
+    return config["figures"][ZOO] if study == "zoo" else config["gan"]
 
 
 def training_settings(config: Mapping, run: GanRun) -> dict:
     """The settings `gandiv.gan.training.train_gan` takes for this run.
 
     The grid: the `gan` section's training keys, one discriminator step per generator step, no weight
-    clipping, no gradient penalty (logit rules only). The zoo: see `gandiv.gan.zoo.training_settings`.
+    clipping, no gradient penalty (logit rules only). The convention study: the same, with the jspi-convention
+    figure's `pi_mode` and its `start_sd` in the generator's settings. The zoo: see
+    `gandiv.gan.zoo.training_settings`.
     """
-    if run.study == "grid":
-        gan = config["gan"]
-        return {**{key: gan[key] for key in gan if key not in ("grid", "evaluation")},
+    if run.study == "zoo":
+        return zoo.training_settings(config["figures"][ZOO], run.update_rule, run.discriminator, run.generator)
+    gan = config["gan"]
+    settings = {**{key: gan[key] for key in gan if key not in ("grid", "evaluation")},
                 "d_steps": 1, "weight_clip": None, "gp_weight": 0.0}
-    return zoo.training_settings(config["figures"][ZOO], run.update_rule, run.discriminator, run.generator)
+    if run.study == "convention":
+        settings |= {"pi_mode": config["figures"][CONVENTION]["pi_mode"], **network_settings(config, run)}
+    return settings
 
 
 def network_settings(config: Mapping, run: GanRun) -> dict:
     """The networks' sizes of a run, all that rebuilding its networks reads (`gandiv.gan.training.build_run`): the
     `generator` and `discriminator` entries of its training settings."""
-    if run.study == "grid":
-        return {"generator": config["gan"]["generator"], "discriminator": config["gan"]["discriminator"]}
-    return zoo.network_settings(config["figures"][ZOO], run.discriminator, run.generator)
+    if run.study == "zoo":
+        return zoo.network_settings(config["figures"][ZOO], run.discriminator, run.generator)
+    generator = dict(config["gan"]["generator"])
+    if run.study == "convention":
+        generator["start_sd"] = config["figures"][CONVENTION]["start_sd"]
+    return {"generator": generator, "discriminator": config["gan"]["discriminator"]}
 
 
 def evaluation_settings(config: Mapping, study: str) -> dict:
@@ -180,8 +202,9 @@ def threads(config: Mapping, study: str) -> int:
 
 def training_keys(config: Mapping, study: str, target: str, rules: list[str]) -> list[str]:
     """Dotted config keys a training (or the evaluation) of the study on `target` with these rules reads."""
-    if study == "grid":
-        return [f"gan.{key}" for key in config["gan"] if key not in ("grid", "evaluation", "threads")] + \
+    if study in ("grid", "convention"):
+        own = [f"figures.{CONVENTION}.{key}" for key in ("pi_mode", "start_sd")] if study == "convention" else []
+        return [f"gan.{key}" for key in config["gan"] if key not in ("grid", "evaluation", "threads")] + own + \
             [f"targets.{target}"]
     settings = config["figures"][ZOO]
     keys = ["device", "steps", "steps_per_call", "batch_size", "n_snapshot_samples", "generator", "discriminator",
@@ -197,8 +220,9 @@ def training_keys(config: Mapping, study: str, target: str, rules: list[str]) ->
 def evaluation_keys(config: Mapping, study: str, target: str) -> list[str]:
     """Dotted config keys the evaluation of a (study, target) group reads: where it runs, the networks' sizes (to
     rebuild them, `network_settings`), the evaluation's settings and the target."""
-    if study == "grid":
-        return ["gan.device", "gan.generator", "gan.discriminator", "gan.evaluation", f"targets.{target}"]
+    if study in ("grid", "convention"):
+        own = [f"figures.{CONVENTION}.start_sd"] if study == "convention" else []
+        return ["gan.device", "gan.generator", "gan.discriminator", "gan.evaluation", *own, f"targets.{target}"]
     settings = config["figures"][ZOO]
     keys = ["device", "generator", "discriminator", "density_runs.targets", "evaluation", "min_mode_share"]
     if target in settings["density_runs"]["targets"]:

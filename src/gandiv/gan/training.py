@@ -104,7 +104,18 @@ def build_run(target, generator_kind: str, streams: Streams, settings: dict) -> 
     discriminator = make_discriminator(target.dim, disc_settings["hidden"], disc_settings["depth"],
                                        streams.sequence("discriminator_weights"),
                                        disc_settings.get("spectral_norm", False))
+    start_sd = float(gen_settings.get("start_sd", 0.0))
+    if start_sd > 0:
+        if kind is not GeneratorKind.GAUSSIAN:
+            raise ValueError(f"start_sd {start_sd} draws a Gaussian generator's start; got a {kind.value} generator")
+        generator.mean.assign(gaussian_start(streams, target.dim, start_sd).astype("float32"))
     return RunNetworks(generator, discriminator, latent_dim)
+
+
+def gaussian_start(streams: Streams, dim: int, start_sd: float) -> np.ndarray:
+    """A Gaussian generator's initial mean (dim,), x units: N(0, start_sd^2 I) from the run's `generator_start`
+    stream (its sd starts at 1). start_sd = 0 is the default start, the mean at 0."""
+    return start_sd * streams.numpy("generator_start").standard_normal(dim)
 
 
 def build_group(generator_kind: str, runs: list[RunSpec], settings: dict) -> tuple[GroupGAN, list[RunNetworks]]:

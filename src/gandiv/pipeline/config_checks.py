@@ -12,7 +12,7 @@ import math
 
 from gandiv.exact import domain
 from gandiv.exact.densities import TargetKind, target_dim
-from gandiv.config_error import ConfigError, check_knn, check_whole_calls, domain_errors
+from gandiv.config_error import ConfigError, check_batch_share, check_knn, check_whole_calls, domain_errors
 from gandiv.pipeline.config_errors import join_key
 
 
@@ -59,7 +59,6 @@ def check_gan(gan: dict, targets: dict) -> None:
     check_whole_calls("gan", gan)
     check_knn("gan.evaluation", gan["evaluation"])
     names = ", ".join(targets)
-    n_batch = 2 * gan["batch_size"]
     for i, entry in enumerate(gan["grid"]):
         p = f"gan.grid[{i}]"
         for j, ref in enumerate(entry["targets"]):
@@ -80,11 +79,5 @@ def check_gan(gan: dict, targets: dict) -> None:
                 seen[value] = j
         if gan["pi_mode"] == "batch":  # PiMode.BATCH (gandiv.gan.model imports Keras, too slow for validation)
             for j, pi in enumerate(entry["pi"]):
-                n_real = int(round(n_batch * pi))  # as gandiv.gan.model.batch_sizes
-                if not 1 <= n_real <= n_batch - 1:
-                    raise ConfigError(
-                        f"{p}.pi[{j}]",
-                        f"pi={pi!r} gives {n_real} real and {n_batch - n_real} generated samples in a batch of "
-                        f"2 * batch_size = {n_batch} (pi_mode batch)",
-                        f"pi with 1 <= round({n_batch} * pi) <= {n_batch - 1}, "
-                        f"i.e. pi in ({0.5 / n_batch:.6g}, {1 - 0.5 / n_batch:.6g})")
+                check_batch_share(f"{p}.pi[{j}]", pi, gan["batch_size"])
+

@@ -56,7 +56,8 @@ def train_group_job(config, folders: list[str], threads: int) -> None:
 
 # Columns that name a run in an evaluation table, by study.
 EVALUATION_IDS = {"grid": ("target", "generator", "rule", "pi", "seed"),
-                  "zoo": ("target", "generator", "rule", "discriminator", "seed")}
+                  "zoo": ("target", "generator", "rule", "discriminator", "seed"),
+                  "convention": ("target", "generator", "rule", "pi", "seed")}
 
 
 def evaluate_group_job(config, study: str, target_name: str, folders: list[str], threads: int, out_csv: str) -> None:
@@ -65,12 +66,13 @@ def evaluate_group_job(config, study: str, target_name: str, folders: list[str],
 
     One tidy table, the run's naming columns first (EVALUATION_IDS), then `diverged` and `converged` (the
     convergence criterion, `gandiv.gan.convergence`), then the rows of `gandiv.gan.evaluation.evaluate_run`
-    (grid) or `gandiv.gan.zoo_evaluation.evaluate_zoo_run` (zoo), then the criterion's numbers (method
-    `convergence`: generator_drift in target scales, d_loss_spread; `note` says why a run did not converge).
+    (grid, convention) or `gandiv.gan.zoo_evaluation.evaluate_zoo_run` (zoo), then the criterion's numbers (method
+    `convergence`: generator_drift in target scales, d_loss_spread; `note` says why a run did not converge), and for
+    a Gaussian generator with a drawn start its initial mean (quantity start_mean_<i>, method `start`, x units).
     """
     from gandiv.gan.convergence import Criterion, assess, target_scale
     from gandiv.gan.evaluation import evaluate_run, tidy_rows
-    from gandiv.gan.training import build_run, configure_tensorflow
+    from gandiv.gan.training import build_run, configure_tensorflow, gaussian_start
     from gandiv.gan.zoo_evaluation import evaluate_zoo_run
 
     configure_tensorflow(threads, runs.device(config, study) == "gpu")
@@ -84,7 +86,7 @@ def evaluate_group_job(config, study: str, target_name: str, folders: list[str],
         load_weights(model.generator, run.file("generator.weights.h5"))
         load_weights(model.discriminator, run.file("discriminator.weights.h5"))
         rng = run.streams().numpy("evaluation")
-        if study == "grid":
+        if study != "zoo":
             rows = evaluate_run(target, model, run.generator, run.update_rule, run.pi, ev["n_samples"], ev["knn_k"],
                                 rng, ev["quadrature_points_per_sd"])
         else:
@@ -95,6 +97,10 @@ def evaluate_group_job(config, study: str, target_name: str, folders: list[str],
                          history["d_loss"].to_numpy(), scale, bool(status["diverged"]), criterion)
         rows += [tidy_rows(quantity, "convergence", verdict[quantity], note=verdict["reason"])
                  for quantity in ("generator_drift", "d_loss_spread")]
+        start_sd = runs.network_settings(config, run)["generator"].get("start_sd", 0.0)
+        if start_sd > 0:
+            rows += [tidy_rows(f"start_mean_{i}", "start", value)
+                     for i, value in enumerate(gaussian_start(run.streams(), target.dim, start_sd))]
         frame = pd.DataFrame(rows)
         for key in reversed(EVALUATION_IDS[study]):
             frame.insert(0, key, status[key])
