@@ -7,14 +7,25 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CORES ?= all
 
-.PHONY: run smoke test test-cluster lint bench clean compare results-table
+.PHONY: run smoke test test-cluster test-browser lint bench clean compare results-table
 
-$(STAMP): requirements.txt pyproject.toml
+# GPU=1: TensorFlow's CUDA build (requirements-gpu.txt) in place of tensorflow-cpu; GPU= (empty) goes back.
+GPU ?=
+FLAVOUR := $(if $(GPU),gpu,cpu)
+
+$(STAMP): requirements.txt requirements-gpu.txt pyproject.toml $(VENV)/.flavour-$(FLAVOUR)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(if $(GPU),$(BIN)/python -m pip uninstall --quiet -y tensorflow-cpu && $(BIN)/python -m pip install --quiet -r requirements-gpu.txt)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+$(VENV)/.flavour-$(FLAVOUR):  # the installed TensorFlow build; switching GPU= reinstalls
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	rm -f $(VENV)/.flavour-*
+	$(if $(GPU),,test ! -d $(VENV)/lib || $(BIN)/python -m pip uninstall --quiet -y tensorflow)
+	touch $@
 
 run: $(STAMP)  ## full replication: figures/ and figures/report.html (its wall time: benchmarks/make_run.json)
 	@start=$$($(BIN)/python -c 'import time; print(time.time())'); \
@@ -24,15 +35,19 @@ run: $(STAMP)  ## full replication: figures/ and figures/report.html (its wall t
 smoke: $(STAMP)  ## the whole DAG on the tiny config
 	$(BIN)/snakemake --cores $(CORES) --configfile config/smoke.yaml
 
-test: $(STAMP)  ## unit, property and workflow tests, snakemake --lint; then the SLURM test if SLURM can be set up here
+test: $(STAMP)  ## unit, property and workflow tests, snakemake --lint (changes nothing outside the checkout)
 	$(BIN)/python -m pytest
-	$(BIN)/python tests/cluster/slurm_smoke.py --if-possible
+
+test-browser: $(STAMP)  ## figures/report.html in headless Chromium (installs Debian's chromium and chromium-driver as root)
+	tests/browser/install_chromium.sh
+	$(BIN)/python -m pytest tests/browser
 
 test-cluster: $(STAMP)  ## the smoke config through profiles/slurm on a real one-node SLURM (root, Debian packages)
 	$(BIN)/python tests/cluster/slurm_smoke.py
 
-lint: $(STAMP)
+lint: $(STAMP)  ## snakemake --lint and snakefmt --check (both also run by make test)
 	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile workflow/
 
 bench: $(STAMP)  ## speed figures, printed as `name: value unit`
 	$(BIN)/python benchmarks/bench.py

@@ -6,10 +6,15 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-# The full replication by default; `--configfile X` replaces it whole (the two are never merged).
-if not workflow.overwrite_configfiles:
+# The full replication by default. `--configfile X` stands alone when X is a complete config (it has `targets` and
+# `figures`, like config/smoke.yaml); otherwise X holds only what changes, deep-merged onto config/config.yaml.
+# `--config key=value` is deep-merged onto either, its values read as YAML (common.smk).
+if not workflow.overwrite_configfiles or not {"targets", "figures"} <= set(config):
 
-    configfile: "config/config.yaml"
+    configfile: f"{workflow.basedir}/config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"

@@ -1,4 +1,5 @@
-"""The package carries every data file it reads, and reads nothing outside itself (a non-editable install works)."""
+"""The package carries every data file it reads, reads nothing outside itself (a non-editable install works), and
+ships its licence and a citation of the sources."""
 
 import fnmatch
 import tomllib
@@ -24,3 +25,15 @@ def test_the_package_does_not_reach_outside_itself():
                  if "parents[" in p.read_text() or '"workflow"' in p.read_text()]
     assert offenders == []
     assert Path(gandiv.__file__).parent == PACKAGE
+
+
+def test_licence_and_citation_name_the_sources():
+    import yaml
+
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["cff-version"] == "1.2.0" and citation["license"] == "MIT"
+    from gandiv.figures.catalogue import load_catalogue
+
+    titles = {ref["title"] for ref in citation["references"]}
+    assert titles == {source.title for source in load_catalogue().sources.values()}  # every source text, cited

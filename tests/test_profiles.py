@@ -1,4 +1,5 @@
-"""Every Snakemake profile of the project names only rules the workflow has (tests/cluster/profile_rules.py)."""
+"""Every Snakemake profile of the project names only rules the workflow has (tests/cluster/profile_rules.py), and
+the SLURM profile's placeholders stop a run until the user sets them."""
 
 import sys
 from pathlib import Path
@@ -29,3 +30,22 @@ def test_a_key_naming_no_rule_is_caught(tmp_path, rules):
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(profile))
     assert unknown_rule_keys(path, rules) == ["set-resources.zoo_train"]
+
+
+def test_the_shipped_slurm_profile_stops_until_account_and_partition_are_set(tmp_path):
+    import subprocess
+    import sys
+
+    snakemake = Path(sys.executable).parent / "snakemake"
+    command = [str(snakemake), "-s", str(REPO / "Snakefile"), "-n", "--workflow-profile", str(REPO / "profiles" / "slurm"),
+               "--configfile", str(REPO / "config" / "smoke.yaml")]
+    stopped = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert stopped.returncode != 0
+    assert "profiles/slurm: set slurm_account and slurm_partition (still 'CHANGE-ME')" in stopped.stdout + stopped.stderr
+    profile = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
+    profile["default-resources"] |= {"slurm_account": "physics", "slurm_partition": "short"}
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "config.yaml").write_text(yaml.safe_dump(profile))
+    command[command.index(str(REPO / "profiles" / "slurm"))] = str(tmp_path / "mine")
+    planned = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert planned.returncode == 0, planned.stderr[-2000:]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 
 import numpy as np
 import pytest
@@ -23,7 +24,9 @@ def cat():
 @pytest.fixture
 def header():
     return {"commit": "abc123", "config_path": "config/config.yaml", "config_sha256": "0" * 64,
-            "versions": {"python": "3.11", "numpy": "2.4.6"}, "runtime_s": 75.0,
+            "versions": {"python": "3.11", "numpy": "2.4.6"}, "run_wall_s": 75.0,
+            "ran": {"n_jobs": 3, "job_seconds": 80.0, "jobs": []},
+            "reused": {"n_jobs": 1, "job_seconds": 5.0, "jobs": ["benchmarks/figure/w-vs-kl.tsv"]},
             "generated_at": "2025-01-01T00:00:00+00:00"}
 
 
@@ -90,7 +93,7 @@ def test_report_self_contained_and_complete(cat, figure_dir, header):
     page = render_report(cat, verdicts, figure_dir, header)
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
-    assert "<link" not in page and "<script" not in page
+    assert "<link" not in page and page.count("<script") == 1 and "<script>" in page  # one inline script, no src
     srcs = re.findall(r"""src="([^"]*)\"""", page)
     assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
     for fid in cat.ids:
@@ -150,7 +153,7 @@ def test_report_escapes_text(cat, figure_dir, header):
     bad = '<script>alert("x")</script> & <b>'
     v = _verdict("gan-grid", summary=bad, numbers=[{"name": "<i>KL</i>", "value": 1.0, "unit": "n&ts"}])
     page = render_report(cat, {"gan-grid": v}, figure_dir, dict(header, commit="<c>"))
-    assert bad not in page and "<script>" not in page and "<i>KL</i>" not in page
+    assert bad not in page and page.count("<script>") == 1 and "<i>KL</i>" not in page  # only the page's own
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;" in page
     assert "n&amp;ts" in page and "&lt;c&gt;" in page
 
@@ -183,18 +186,56 @@ def test_collect_header(tmp_path):
     cfg = tmp_path / "config.yaml"
     cfg.write_text("seed: 0\n")
     files = []
-    for name, seconds, end in (("a.tsv", 30.0, 1000.0), ("b.tsv", 50.0, 1100.0)):
+    for name, seconds, end in (("a.tsv", 30.0, 1000.0), ("b.tsv", 50.0, 1100.0), ("c.tsv", 7.0, 1200.0)):
         path = tmp_path / name
         path.write_text(f"s\th:m:s\n{seconds}\t0:00:30\n")
         os.utime(path, (end, end))
         files.append(path)
-    h = collect_header(cfg, files + [tmp_path / "missing.tsv"])
-    assert set(h) == {"commit", "config_path", "config_sha256", "versions", "runtime_s", "job_seconds", "n_jobs",
+    started = time.time() - 60.0
+    h = collect_header(cfg, files + [tmp_path / "missing.tsv"], run_started=1050.0)
+    assert set(h) == {"commit", "config_path", "config_sha256", "versions", "run_wall_s", "ran", "reused",
                       "generated_at"}
     assert h["commit"] == "unknown"  # tmp_path is not a git repository
     assert len(h["config_sha256"]) == 64
-    # jobs ran 970-1000 and 1050-1100: they span 130 s and add up to 80 s
-    assert (h["runtime_s"], h["job_seconds"], h["n_jobs"]) == (130.0, 80.0, 2)
+    # the run started at 1050: b and c were written after it (ran), a before it (reused)
+    assert (h["ran"]["n_jobs"], h["ran"]["job_seconds"]) == (2, 57.0)
+    assert (h["reused"]["n_jobs"], h["reused"]["job_seconds"], h["reused"]["jobs"]) == (1, 30.0, [str(files[0])])
     for pkg in ("python", "numpy", "scipy", "pandas", "matplotlib", "seaborn", "snakemake", "tensorflow", "keras"):
         assert h["versions"][pkg]
-    assert collect_header(cfg, [])["runtime_s"] is None
+    assert collect_header(cfg, files, run_started=started)["run_wall_s"] == pytest.approx(60.0, abs=5.0)
+    unknown = collect_header(cfg, files)  # no run start: every job counts as ran, the wall time is unknown
+    assert unknown["run_wall_s"] is None and unknown["ran"]["n_jobs"] == 3 and unknown["reused"]["n_jobs"] == 0
+
+
+def test_the_run_start_is_read_from_the_newest_snakemake_log(tmp_path):
+    from datetime import datetime
+
+    from gandiv.pipeline.figure_jobs import snakemake_run_started
+
+    assert snakemake_run_started(tmp_path) is None
+    logs = tmp_path / ".snakemake" / "log"
+    logs.mkdir(parents=True)
+    for stamp in ("2026-12-01T072841.832924", "2026-12-01T091500.000001", "not-a-time"):
+        (logs / f"{stamp}.snakemake.log").write_text("")
+    assert snakemake_run_started(tmp_path) == datetime(2026, 12, 1, 9, 15, 0, 1).timestamp()
+
+
+def test_the_report_has_a_contents_bar_zoomable_figures_file_links_and_the_animation(cat, figure_dir, header,
+                                                                                        tmp_path):
+    import imageio.v2 as imageio
+    import numpy as np
+
+    (figure_dir / "iclr-fig1.pdf").write_bytes(b"%PDF-1.4")
+    frames = [np.full((8, 8, 3), level, dtype=np.uint8) for level in (0, 255)]
+    imageio.mimsave(figure_dir / "swissroll-kl.gif", frames, duration=0.1)
+    page = render_report(cat, {}, figure_dir, header)
+    nav = page.split('<nav id="contents">')[1].split("</nav>")[0]
+    assert [m for m in re.findall(r'href="#fig-([^"]+)"', nav)] == list(cat.ids)  # every figure, in order
+    ids = set(re.findall(r'id="([^"]+)"', page))
+    assert {link[1:] for link in re.findall(r'href="(#[^"]+)"', page)} <= ids  # every internal link resolves
+    section = page.split('id="fig-iclr-fig1"')[1].split("</section>")[0]
+    assert 'class="zoomable"' in section and 'href="iclr-fig1.pdf"' in section
+    assert 'href="iclr-fig1.csv"' not in section  # no CSV file, no link
+    roll = page.split('id="fig-swissroll-kl"')[1].split("</section>")[0]
+    assert 'src="data:image/gif;base64,' in roll and 'href="swissroll-kl.gif"' in roll
+    assert 'id="zoom"' in page and "addEventListener" in page

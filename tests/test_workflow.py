@@ -79,8 +79,37 @@ def test_bad_config_stops_before_any_job_with_one_clear_message(tmp_path):
     assert not any((tmp_path / d).exists() for d in ("results", "figures", "logs"))
 
 
+@pytest.mark.slow
+def test_snakemakes_own_report_holds_every_figure_with_its_caption_and_verdict(smoke_run, tmp_path):
+    import zipfile
+
+    archive = tmp_path / "report.zip"
+    result = snakemake("--configfile", str(REPO / "config" / "smoke.yaml"), "--report", str(archive), cwd=smoke_run,
+                       timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    names = zipfile.ZipFile(archive).namelist()
+    for figure_id in SMOKE["figures"]:
+        assert any(name.endswith(f"figures/{figure_id}.png") for name in names), figure_id
+        assert any(name.endswith(f"figures/{figure_id}.csv") for name in names), figure_id
+    assert any(name.endswith("figures/report.html") for name in names)
+    page = "".join(zipfile.ZipFile(archive).read(n).decode("utf-8", "replace") for n in names if n.endswith(".html"))
+    entry = load_catalogue().by_id("jspi-convention")
+    assert entry.title in page and "Verdict rule" in page  # captions come from the catalogue
+    assert "inconclusive" in page  # the verdict label read from the verdict record
+
+
 def test_lint_is_clean():
     result = snakemake("--lint", cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_workflow_is_formatted_as_snakefmt_formats_it():
+    import subprocess
+    import sys
+
+    snakefmt = Path(sys.executable).parent / "snakefmt"  # settings in pyproject.toml [tool.snakefmt]
+    result = subprocess.run([str(snakefmt), "--check", "Snakefile", "workflow/"], cwd=REPO, capture_output=True,
+                            text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

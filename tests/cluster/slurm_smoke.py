@@ -1,7 +1,7 @@
 """The smoke config through profiles/slurm on a real single-node SLURM started here, on localhost.
 
     python tests/cluster/slurm_smoke.py               # `make test-cluster`: fails if SLURM cannot be set up
-    python tests/cluster/slurm_smoke.py --if-possible # `make test`: says plainly that it skipped, and why
+    python tests/cluster/slurm_smoke.py --if-possible # says plainly that it skipped, and why, where SLURM cannot be set up
 
 It installs Debian's slurm-wlm and munge (needs root and the package mirror), writes a
 one-node slurm.conf (2 CPUs as `slurmd -C` reports them, one GPU gres backed by a dummy

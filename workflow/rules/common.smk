@@ -3,7 +3,9 @@
 import sys
 from pathlib import Path
 
+import yaml
 from snakemake.exceptions import WorkflowError
+from snakemake.utils import update_config
 
 # The workflow itself imports `gandiv` from src/. Jobs import it from the installed package or,
 # in a conda env, through the link workflow/scripts/gandiv -> src/gandiv (scripts' folder is on sys.path).
@@ -21,6 +23,30 @@ from gandiv.sequence import runs as pair_runs  # noqa: E402
 from gandiv.gan.kinds import DiscriminatorKind, GeneratorKind  # noqa: E402
 from gandiv.update_rules import UpdateRule  # noqa: E402
 from gandiv.pipeline.wildcards import pattern  # noqa: E402
+from gandiv.figures.catalogue import load_catalogue  # noqa: E402
+from gandiv.results_io import read_json  # noqa: E402
+
+CATALOGUE = load_catalogue()
+
+
+def yaml_typed(value):
+    """A `--config` value as YAML reads it: Snakemake reads nested values (`--config 'exact={n_starts: 2}'`) as
+    strings ('2'); each string leaf is read again with YAML's own types (2), as a config file would be."""
+    if isinstance(value, dict):
+        return {key: yaml_typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [yaml_typed(item) for item in value]
+    if isinstance(value, str):
+        try:
+            typed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+        return value if isinstance(typed, (dict, list)) else typed
+    return value
+
+
+if workflow.config_settings.config:  # --config overrides, deep-merged with their YAML types
+    update_config(config, yaml_typed(workflow.config_settings.config))
 
 # One clear message naming the key and what is allowed, before any job runs; then `config` holds the
 # validated values with the defaults of the schema shipped with the package filled in (the only filling).
@@ -28,6 +54,24 @@ try:
     validate_in_place(config, load_schema())
 except ConfigError as error:
     raise WorkflowError(f"invalid config: {error}") from None
+
+
+# profiles/slurm ships this in place of the user's SLURM account and partition: stop until they are set.
+CLUSTER_PLACEHOLDER = "CHANGE-ME"
+
+
+def unset_cluster_settings():
+    """Default resources (from a profile or --default-resources) that still hold CLUSTER_PLACEHOLDER."""
+    resources = dict(workflow.resource_settings.default_resources or {})
+    return sorted(name for name, value in resources.items() if CLUSTER_PLACEHOLDER in str(getattr(value, "raw", value)))
+
+
+if unset_cluster_settings():
+    raise WorkflowError(
+        f"profiles/slurm: set {' and '.join(unset_cluster_settings())} (still {CLUSTER_PLACEHOLDER!r}) to your "
+        "cluster's in default-resources of profiles/slurm/config.yaml (`sacctmgr show assoc user=$USER` lists your "
+        "accounts, `sinfo -s` the partitions)"
+    )
 
 
 def declared(*keys):
@@ -64,6 +108,28 @@ SS_RUN = pair_runs.RUN_FOLDER
 def enabled_figures():
     """Figure ids the config asks for, in config order."""
     return list(config["figures"])
+
+
+def figure_caption(figure_id):
+    """What Snakemake's report (`snakemake --report`) says of a figure: its catalogue entry (workflow/report/figure.rst)."""
+    entry = CATALOGUE.by_id(figure_id)
+    return {
+        "title": entry.title,
+        "source": CATALOGUE.source_of(figure_id).citation(),
+        "claim": entry.claim,
+        "build": entry.build,
+        "verdict_rule": entry.verdict_rule,
+    }
+
+
+def figure_source(wildcards):
+    """The report category of a figure's files: the source text whose claim it tests."""
+    return CATALOGUE.source_of(wildcards.figure).citation()
+
+
+def figure_labels(wildcards, output):
+    """The report labels of a figure's files: its id and this run's verdict (read from its verdict record)."""
+    return {"figure": wildcards.figure, "verdict": read_json(output.verdict, required=("verdict",))["verdict"]}
 
 
 def figure_inputs(wildcards):
@@ -114,10 +180,21 @@ def flat(values):
 
 # ---------------------------------------------------------------- what each job reads from the config
 
-FIT_EXACT_KEYS = ["seed", "exact.n_starts", "exact.max_iter", "exact.quadrature_points_per_sd",
-                  "exact.quadrature_halfwidth_sd"]
-JSPI_PATH_KEYS = ["seed", "exact.pi_grid", "exact.path_starts", "exact.max_iter", "exact.quadrature_points_per_sd",
-                  "exact.quadrature_halfwidth_sd"]
+FIT_EXACT_KEYS = [
+    "seed",
+    "exact.n_starts",
+    "exact.max_iter",
+    "exact.quadrature_points_per_sd",
+    "exact.quadrature_halfwidth_sd",
+]
+JSPI_PATH_KEYS = [
+    "seed",
+    "exact.pi_grid",
+    "exact.path_starts",
+    "exact.max_iter",
+    "exact.quadrature_points_per_sd",
+    "exact.quadrature_halfwidth_sd",
+]
 
 
 def figure_keys(figure, animation=False):

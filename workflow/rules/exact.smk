@@ -4,8 +4,6 @@
 rule fit_exact:
     output:
         fit="results/fits/{target}/{family}/{objective}.json",
-    params:
-        job=lambda w: declared(*FIT_EXACT_KEYS, f"targets.{w.target}"),
     log:
         "logs/fit_exact/{target}/{family}/{objective}.log",
     benchmark:
@@ -15,6 +13,8 @@ rule fit_exact:
         objective=pattern(FitObjective),
     conda:
         "../../envs/exact.yaml"
+    params:
+        job=lambda w: declared(*FIT_EXACT_KEYS, f"targets.{w.target}"),
     script:
         "../scripts/fit_exact.py"
 
@@ -23,8 +23,6 @@ rule jspi_path:
     output:
         path="results/jspi/{target}/{family}/path.csv",
         summary="results/jspi/{target}/{family}/summary.json",
-    params:
-        job=lambda w: declared(*JSPI_PATH_KEYS, f"targets.{w.target}"),
     log:
         "logs/jspi_path/{target}/{family}.log",
     benchmark:
@@ -33,5 +31,7 @@ rule jspi_path:
         family=pattern(Family),
     conda:
         "../../envs/exact.yaml"
+    params:
+        job=lambda w: declared(*JSPI_PATH_KEYS, f"targets.{w.target}"),
     script:
         "../scripts/jspi_path.py"

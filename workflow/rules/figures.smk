@@ -5,12 +5,22 @@ rule figure:
     input:
         unpack(figure_inputs),
     output:
-        png=report("figures/{figure}.png", category="Figures", labels={"figure": "{figure}"}),
+        png=report(
+            "figures/{figure}.png",
+            caption="../report/figure.rst",
+            category=figure_source,
+            subcategory="Figures",
+            labels=figure_labels,
+        ),
         pdf="figures/{figure}.pdf",
-        csv=report("figures/{figure}.csv", category="Tables", labels={"figure": "{figure}"}),
+        csv=report(
+            "figures/{figure}.csv",
+            caption="../report/figure.rst",
+            category=figure_source,
+            subcategory="Tables",
+            labels=figure_labels,
+        ),
         verdict="results/verdicts/{figure}.json",
-    params:
-        job=lambda w: declared(*figure_keys(w.figure)),
     log:
         "logs/figure/{figure}.log",
     benchmark:
@@ -19,6 +29,9 @@ rule figure:
         figure="[a-z0-9-]+",
     conda:
         "../../envs/exact.yaml"
+    params:
+        job=lambda w: declared(*figure_keys(w.figure)),
+        caption=lambda w: figure_caption(w.figure),
     script:
         "../scripts/figure.py"
 
@@ -27,9 +40,13 @@ rule animation:
     input:
         unpack(figure_inputs),
     output:
-        gif=report("figures/{figure}.gif", category="Figures", labels={"figure": "{figure} (animation)"}),
-    params:
-        job=lambda w: declared(*figure_keys(w.figure, animation=True)),
+        gif=report(
+            "figures/{figure}.gif",
+            caption="../report/figure.rst",
+            category=figure_source,
+            subcategory="Animations",
+            labels={"figure": "{figure} (animation)"},
+        ),
     log:
         "logs/animation/{figure}.log",
     benchmark:
@@ -38,5 +55,8 @@ rule animation:
         figure=pattern(ANIMATED) or "(?!)",
     conda:
         "../../envs/exact.yaml"
+    params:
+        job=lambda w: declared(*figure_keys(w.figure, animation=True)),
+        caption=lambda w: figure_caption(w.figure),
     script:
         "../scripts/animation.py"

@@ -11,17 +11,17 @@ for group in training_groups(config):
             group.rule_name
         output:
             **{Path(name).stem.removesuffix(".weights"): group.files(name) for name in RUN_FILES},
-        params:
-            job=declared(*group_training_keys(group)),
-        threads: runs.threads(config, group.study)
-        resources:
-            gpu=int(runs.device(config, group.study) == "gpu"),
         log:
             f"logs/{group.label}.log",
         benchmark:
             f"benchmarks/{group.label}.tsv"
         conda:
             gan_env(group.study)
+        threads: runs.threads(config, group.study)
+        resources:
+            gpu=int(runs.device(config, group.study) == "gpu"),
+        params:
+            job=declared(*group_training_keys(group)),
         script:
             "../scripts/gan_train.py"
 
@@ -39,11 +39,6 @@ rule gan_evaluate:
         histories=lambda w: [run.file("history.csv") for run in runs.runs_of(config, w.study, w.target, w.generator)],
     output:
         table=runs.EVALUATION_TABLE,
-    params:
-        job=lambda w: declared(*runs.evaluation_keys(config, w.study, w.target)),
-    threads: lambda w: runs.threads(config, w.study)
-    resources:
-        gpu=lambda w: int(runs.device(config, w.study) == "gpu"),
     log:
         "logs/gan_evaluate/{study}/{target}/{generator}.log",
     benchmark:
@@ -54,6 +49,11 @@ rule gan_evaluate:
         generator=pattern(GeneratorKind),
     conda:
         gan_env
+    threads: lambda w: runs.threads(config, w.study)
+    resources:
+        gpu=lambda w: int(runs.device(config, w.study) == "gpu"),
+    params:
+        job=lambda w: declared(*runs.evaluation_keys(config, w.study, w.target)),
     script:
         "../scripts/gan_evaluate.py"
 
@@ -61,9 +61,6 @@ rule gan_evaluate:
 rule critic_train:
     output:
         curves=wgan_critic.CURVES,
-    params:
-        job=lambda w: declared("figures.wgan-critic", "seed"),
-    threads: 1
     log:
         "logs/critic_train/{objective}.log",
     benchmark:
@@ -72,6 +69,9 @@ rule critic_train:
         objective=pattern(wgan_critic.RULES),
     conda:
         "../../envs/gan.yaml"
+    threads: 1
+    params:
+        job=lambda w: declared("figures.wgan-critic", "seed"),
     script:
         "../scripts/critic_train.py"
 
@@ -79,14 +79,14 @@ rule critic_train:
 rule density_ratio_train:
     output:
         frozen=figures.figure_module("density-ratio").FROZEN_Q,
-    params:
-        job=lambda w: declared(*figures.figure_module("density-ratio").training_keys(config)),
-    threads: 1
     log:
         "logs/density_ratio_train.log",
     benchmark:
         "benchmarks/density_ratio_train.tsv"
     conda:
         "../../envs/gan.yaml"
+    threads: 1
+    params:
+        job=lambda w: declared(*figures.figure_module("density-ratio").training_keys(config)),
     script:
         "../scripts/density_ratio_train.py"

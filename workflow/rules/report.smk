@@ -10,14 +10,14 @@ rule report:
         benchmarks=lambda wildcards: job_benchmarks(),  # each job's run time, written by Snakemake
     output:
         html=report("figures/report.html", category="Report"),
-    params:
-        job=lambda w: declared(*config),
-        config_file=lambda wildcards: shown_path(workflow.overwrite_configfiles[-1])
-        if workflow.overwrite_configfiles
-        else "config/config.yaml",
     log:
         "logs/report.log",
     conda:
         "../../envs/exact.yaml"
+    params:
+        job=lambda w: declared(*config),
+        config_file=lambda wildcards: (
+            shown_path(workflow.overwrite_configfiles[-1]) if workflow.overwrite_configfiles else "config/config.yaml"
+        ),
     script:
         "../scripts/report.py"

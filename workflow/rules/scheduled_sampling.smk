@@ -7,9 +7,6 @@ rule ss_train:
         weights=f"{SS_RUN}/conditional.weights.h5",
         history=f"{SS_RUN}/history.csv",
         tables=f"{SS_RUN}/tables.json",
-    params:
-        job=lambda w: declared(*pair_runs.training_keys(pair_runs.PairRun(w.joint, w.schedule, int(w.seed)))),
-    threads: pair_runs.threads(config)
     log:
         f"logs/{SS_RUN}.log",
     benchmark:
@@ -19,5 +16,8 @@ rule ss_train:
         seed="[0-9]+",
     conda:
         "../../envs/gan.yaml"
+    threads: pair_runs.threads(config)
+    params:
+        job=lambda w: declared(*pair_runs.training_keys(pair_runs.PairRun(w.joint, w.schedule, int(w.seed)))),
     script:
         "../scripts/ss_train.py"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 
 from gandiv.exact.quadrature import QuadratureError
@@ -41,6 +42,18 @@ def build_report(config, config_path: str, verdict_paths: list[str], figure_dir:
     """Render the self-contained HTML report over the whole catalogue; `config` is the validated config it hashes."""
     catalogue = load_catalogue()
     verdicts = load_verdicts(verdict_paths, catalogue)
-    header = collect_header(config_path, benchmark_files, config=config.to_dict())
+    header = collect_header(config_path, benchmark_files, config=config.to_dict(), run_started=snakemake_run_started())
     write_text(out_html, render_report(catalogue, verdicts, Path(figure_dir), header))
 
+
+def snakemake_run_started(workdir: str | Path = ".") -> float | None:
+    """When the Snakemake run in `workdir` started (Unix seconds): the local time in the name of its newest log,
+    .snakemake/log/<YYYY-MM-DDTHHMMSS.ffffff>.snakemake.log (Snakemake names each run's log by its start). None
+    without such a log (a report built outside Snakemake)."""
+    logs = sorted(Path(workdir, ".snakemake", "log").glob("*.snakemake.log"))
+    for log_file in reversed(logs):
+        try:
+            return datetime.strptime(log_file.name.removesuffix(".snakemake.log"), "%Y-%m-%dT%H%M%S.%f").timestamp()
+        except ValueError:
+            continue
+    return None

@@ -55,14 +55,15 @@ def snakemake_job(smk):
 
     The rule passes `params.job = {"config_keys": [...], "config": {...}}` (workflow/rules/common.smk,
     `declared`); reading any other key raises UndeclaredConfigKey. What the job read is recorded
-    for the workflow test when $GANDIV_RECORD_CONFIG_READS names a folder.
+    for the workflow test when $GANDIV_RECORD_CONFIG_READS names a folder, with the files it opened and the
+    top-level modules loaded when it ended.
     """
     view = ConfigView(smk.params.job["config"], smk.params.job["config_keys"])
     opened = _watch_opened_files() if recording() else set()
     with job_log(smk.log[0]):
         yield view
     record_reads(view, f"{smk.rule}:{list(smk.output)[0]}", opened=opened, inputs=list(smk.input),
-                 outputs=list(smk.output) + list(smk.log))
+                 outputs=list(smk.output) + list(smk.log), modules={m.split(".")[0] for m in list(sys.modules)})
 
 
 DATA_FOLDERS = ("results", "figures", "config", "benchmarks", "logs")  # where the workflow keeps its files

@@ -37,8 +37,6 @@ _PACKAGES = {
     "matplotlib": ("matplotlib",), "seaborn": ("seaborn",), "snakemake": ("snakemake",),
     "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow_cpu"), "keras": ("keras",),
 }
-RUNTIME_NOTE = ("wall time spanned by this build's jobs, from Snakemake's per-job benchmark files "
-                "(jobs reused from an earlier run count with their own times)")
 
 
 def _esc(text: object) -> str:
@@ -104,15 +102,18 @@ def _version(names: tuple[str, ...]) -> str:
 
 
 def collect_header(config_path: str | Path, benchmark_files: list[str | Path],
-                   repo_dir: str | Path | None = None, config: dict | None = None) -> dict:
+                   repo_dir: str | Path | None = None, config: dict | None = None,
+                   run_started: float | None = None) -> dict:
     """Provenance for the report: git commit, config sha256, package versions and the build's time.
 
     The sha256 is of the validated `config` (defaults filled) as canonical JSON when it is given,
     else of the config file's bytes.
 
-    From Snakemake's per-job benchmark files of this build's jobs (each written when its job
-    ends, with the job's wall time `s`): runtime_s is the wall time they span, job_seconds their
-    sum; both None if none exist. Jobs reused from an earlier run count with their own times.
+    Times come from Snakemake's per-job benchmark files of the jobs the report depends on (each written when its
+    job ends, with the job's wall time `s`). `run_started` (Unix seconds) is when the Snakemake run that builds
+    this report started: a job whose benchmark file was written after it ran in this run, any other was reused
+    from an earlier run. Keys: run_wall_s (from run_started to now; None without run_started), ran and reused
+    ({"n_jobs", "job_seconds", "jobs": benchmark paths}; without run_started every job counts as ran).
     """
     config_path = Path(config_path)
     repo = Path(repo_dir) if repo_dir is not None else config_path.resolve().parent
@@ -121,21 +122,27 @@ def collect_header(config_path: str | Path, benchmark_files: list[str | Path],
     if commit != "unknown" and _git(["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)figures"],
                                     repo):
         commit += "-dirty"
-    spans = []
+    ran, reused = _job_times([], 0.0), _job_times([], 0.0)
     for path in map(Path, benchmark_files):
         if path.is_file():
-            spans.append((path.stat().st_mtime, _benchmark_seconds(path)))
+            group = reused if run_started is not None and path.stat().st_mtime < run_started else ran
+            group["jobs"].append(str(path))
+            group["job_seconds"] += _benchmark_seconds(path)
+            group["n_jobs"] += 1
     return {
         "commit": commit,
         "config_path": str(config_path),
         "config_sha256": hashlib.sha256(config_path.read_bytes() if config is None else json.dumps(
             config, sort_keys=True).encode()).hexdigest(),
         "versions": {"python": platform.python_version(), **{k: _version(v) for k, v in _PACKAGES.items()}},
-        "runtime_s": max(end for end, _ in spans) - min(end - s for end, s in spans) if spans else None,
-        "job_seconds": sum(s for _, s in spans) if spans else None,
-        "n_jobs": len(spans),
+        "run_wall_s": time.time() - run_started if run_started is not None else None,
+        "ran": ran, "reused": reused,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def _job_times(jobs: list[str], seconds: float) -> dict:
+    return {"n_jobs": len(jobs), "job_seconds": seconds, "jobs": jobs}
 
 
 def _benchmark_seconds(path: Path) -> float:
@@ -161,9 +168,23 @@ def _fmt_value(value: object) -> str:
 def _fmt_runtime(seconds: float | None) -> str:
     """Seconds as 'h min s' plus the raw value."""
     if seconds is None:
-        return "n/a (no job logs found)"
+        return "n/a"
     s = int(round(seconds))
     return f"{s // 3600} h {s % 3600 // 60:02d} min {s % 60:02d} s ({seconds:.0f} s)"
+
+
+def _times_html(header: dict) -> str:
+    """This run's wall time, the job-seconds of the jobs it ran and of those it reused (listed)."""
+    ran, reused = header.get("ran") or _job_times([], 0.0), header.get("reused") or _job_times([], 0.0)
+    wall = header.get("run_wall_s")
+    text = (f"this run: {_esc(_fmt_runtime(wall))} wall from Snakemake's start to this report"
+            if wall is not None else "this run's start is unknown (no Snakemake log)")
+    text += (f"; {ran['n_jobs']} jobs ran in it, {_esc(_fmt_runtime(ran['job_seconds']))} of job time; "
+             f"{reused['n_jobs']} reused from earlier runs ({_esc(_fmt_runtime(reused['job_seconds']))})")
+    if reused["jobs"]:
+        items = "".join(f"<li><code>{_esc(job)}</code></li>" for job in reused["jobs"])
+        text += f'<details class="reused"><summary>reused jobs</summary><ul>{items}</ul></details>'
+    return text
 
 
 def _passed_cell(number: dict) -> str:
@@ -182,8 +203,19 @@ def _badge(verdict: str) -> str:
 
 
 _CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1000px;margin:2em auto;
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1000px;margin:2em auto 2em 300px;
 padding:0 1em;line-height:1.5;color:#222}
+nav#contents{position:fixed;top:0;left:0;bottom:0;width:270px;overflow-y:auto;background:#fafafa;
+border-right:1px solid #ddd;padding:.8em;box-sizing:border-box;font-size:.85em}
+nav#contents ol{padding-left:1.4em;margin:.4em 0}nav#contents a{text-decoration:none}
+nav#contents .dot{display:inline-block;width:.7em;height:.7em;border-radius:50%;margin-right:.3em}
+@media (max-width:900px){body{margin:4.5em auto 2em}nav#contents{bottom:auto;right:0;width:auto;max-height:4em;
+border-right:none;border-bottom:1px solid #ddd}nav#contents:hover,nav#contents:focus-within{max-height:70vh}}
+img.zoomable{cursor:zoom-in}
+#zoom{display:none;position:fixed;inset:0;background:rgba(0,0,0,.85);z-index:10;cursor:zoom-out;
+align-items:center;justify-content:center}
+#zoom.open{display:flex}#zoom img{max-width:98vw;max-height:96vh;background:#fff}
+.files{font-size:.9em}
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:0}
 table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
 th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
@@ -202,9 +234,7 @@ def _header_html(header: dict) -> str:
         ("git commit", f"<code>{_esc(header.get('commit', 'unknown'))}</code>"),
         ("config", f"<code>{_esc(header.get('config_path', ''))}</code>"),
         ("config sha256", f"<code>{_esc(header.get('config_sha256', ''))}</code>"),
-        ("pipeline run time", f"{_esc(_fmt_runtime(header.get('runtime_s')))} \u2014 {_esc(RUNTIME_NOTE)}; "
-                              f"{_esc(_fmt_runtime(header.get('job_seconds')))} summed over "
-                              f"{_esc(header.get('n_jobs', 0))} jobs"),
+        ("run time", _times_html(header)),
         ("generated at", _esc(header.get("generated_at", ""))),
         ("versions", ", ".join(f"{_esc(k)} {_esc(v)}" for k, v in versions.items())),
     ]
@@ -220,6 +250,25 @@ def _table_html(figure_id: str, csv: Path) -> str:
     return table.to_html(index=False, escape=True, border=0, classes="numbers")
 
 
+def _image(path: Path, alt: str) -> str:
+    """An image inlined as a data URI (png or gif), enlarged by a click (the page's script)."""
+    kind = {".png": "png", ".gif": "gif"}[path.suffix]
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img class="zoomable" alt="{_esc(alt)}" src="data:image/{kind};base64,{data}">'
+
+
+# Click a figure: shown over the page at the window's size; click again or press Escape to close.
+_SCRIPT = """
+const zoom = document.getElementById("zoom");
+document.querySelectorAll("img.zoomable").forEach(img => img.addEventListener("click", () => {
+  const big = zoom.querySelector("img") || zoom.appendChild(document.createElement("img"));
+  big.src = img.src; big.alt = img.alt; zoom.classList.add("open");
+}));
+zoom.addEventListener("click", () => zoom.classList.remove("open"));
+document.addEventListener("keydown", e => { if (e.key === "Escape") zoom.classList.remove("open"); });
+"""
+
+
 def _section(entry, catalogue: Catalogue, record: dict, figure_dir: Path) -> str:
     """One figure's section: claim, figure, numbers, summary, verdict."""
     verdict = record["verdict"]
@@ -227,10 +276,15 @@ def _section(entry, catalogue: Catalogue, record: dict, figure_dir: Path) -> str
     also = "".join(f"; see also {_esc(catalogue.sources[k].citation())}" for k in entry.also)
     png = figure_dir / f"{entry.id}.png"
     if png.is_file():
-        data = base64.b64encode(png.read_bytes()).decode("ascii")
-        fig = f'<img alt="{_esc(entry.id)}" src="data:image/png;base64,{data}">'
+        fig = _image(png, entry.id)
+        links = [f'<a href="{_esc(path.name)}">{_esc(path.suffix[1:].upper())}</a>'
+                 for path in (figure_dir / f"{entry.id}.pdf", figure_dir / f"{entry.id}.csv") if path.is_file()]
+        fig += f'<p class="files">Click the figure to enlarge it. Files: {" · ".join(links) or "none"}.</p>'
     else:
         fig = f'<p class="missing">No figure file {_esc(png.name)}.</p>'
+    gif = figure_dir / f"{entry.id}.gif"
+    if gif.is_file():
+        fig += f'<p><b>Animation</b> (<a href="{_esc(gif.name)}">GIF</a>):</p>{_image(gif, entry.id + " animation")}'
     fig += _table_html(entry.id, figure_dir / f"{entry.id}.csv")
     if record["numbers"]:
         rows = "".join(
@@ -275,13 +329,20 @@ def render_report(catalogue: Catalogue, verdicts: dict[str, dict], figure_dir: P
                f'<tr><th>total</th><td class="num">{len(catalogue.ids)}</td></tr></table>')
     toc = "".join(f'<li><a href="#fig-{_esc(e.id)}"><code>{_esc(e.id)}</code></a> {_esc(e.title)} '
                   f'{_badge(records[e.id]["verdict"])}</li>' for e in catalogue.figures)
+    bar = "".join(f'<li><a href="#fig-{_esc(e.id)}" title="{_esc(records[e.id]["verdict"])}"><span class="dot" '
+                  f'style="background:{_COLOURS[records[e.id]["verdict"]][0]}"></span>{_esc(e.id)}</a></li>'
+                  for e in catalogue.figures)
+    nav = (f'<nav id="contents"><b><a href="#top">Contents</a></b> · <a href="#summary">summary</a>'
+           f'<ol>{bar}</ol></nav>')
     sections = "".join(_section(e, catalogue, records[e.id], figure_dir) for e in catalogue.figures)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         "<title>Replication report: How (not) to train your generative model</title>"
-        f"<style>{_CSS}</style></head><body>"
+        f'<style>{_CSS}</style></head><body id="top">{nav}'
         "<h1>Replication report: \u201cHow (not) to train your generative model\u201d and texts around it</h1>"
-        f"{_header_html(header)}<h2>Summary</h2>{summary}"
-        f'<h2>Contents</h2><ol class="toc">{toc}</ol>{sections}</body></html>\n'
+        f'{_header_html(header)}<h2 id="summary">Summary</h2>{summary}'
+        f'<h2>Contents</h2><ol class="toc">{toc}</ol>{sections}'
+        f'<div id="zoom" role="dialog" aria-label="enlarged figure"></div>'
+        f"<script>{_SCRIPT}</script></body></html>\n"
     )
