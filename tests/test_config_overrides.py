@@ -61,3 +61,14 @@ def test_a_complete_config_stands_alone_and_plans_what_it_planned_before(tmp_pat
 
     # nothing of config/config.yaml leaks in: the config is the smoke file's own, validated with defaults filled
     assert config == validate_config(yaml.safe_load(smoke.read_text()), load_schema())
+
+
+def test_yaml_typed_reads_string_leaves_as_a_config_file_would():
+    from gandiv.pipeline.config import yaml_typed
+
+    parsed = {"exact": {"n_starts": "2", "pi_grid": {"pi_min": "1.0e-3"}}, "gan": {"device": "gpu"},
+              "figures": {"jspi-convention": {"seeds": ["0", "1"], "pi_mode": "batch"}}, "seed": 3, "flag": "true"}
+    assert yaml_typed(parsed) == {"exact": {"n_starts": 2, "pi_grid": {"pi_min": 1.0e-3}}, "gan": {"device": "gpu"},
+                                  "figures": {"jspi-convention": {"seeds": [0, 1], "pi_mode": "batch"}}, "seed": 3,
+                                  "flag": True}
+    assert yaml_typed("a: b") == "a: b"  # a string that YAML reads as a mapping stays the string it was

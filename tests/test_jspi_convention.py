@@ -149,6 +149,7 @@ def test_the_study_trains_each_pi_and_seed_with_the_figures_pi_mode_and_start():
     ({"target": "iclr_mog10"}, "figures.jspi-convention.target", "is 2-D"),
     ({"pi_mode": "share"}, "figures.jspi-convention.pi_mode", "batch"),
     ({"start_sd": 0}, "figures.jspi-convention.start_sd", "0"),
+    ({"seeds": [0, 0]}, "figures.jspi-convention.seeds", "unique"),  # the shared $defs/seed_list
 ])
 def test_bad_settings_fail_naming_the_key(change, key, words):
     config = copy.deepcopy(SHIPPED)

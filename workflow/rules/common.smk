@@ -3,7 +3,6 @@
 import sys
 from pathlib import Path
 
-import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import update_config
 
@@ -11,7 +10,7 @@ from snakemake.utils import update_config
 # in a conda env, through the link workflow/scripts/gandiv -> src/gandiv (scripts' folder is on sys.path).
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from gandiv.pipeline.config import ConfigError, load_schema, validate_in_place  # noqa: E402
+from gandiv.pipeline.config import ConfigError, load_schema, validate_in_place, yaml_typed  # noqa: E402
 from gandiv.pipeline.config_view import job_config  # noqa: E402
 from gandiv import figures  # noqa: E402
 from gandiv.figures import wgan_critic  # noqa: E402
@@ -27,22 +26,6 @@ from gandiv.figures.catalogue import load_catalogue  # noqa: E402
 from gandiv.results_io import read_json  # noqa: E402
 
 CATALOGUE = load_catalogue()
-
-
-def yaml_typed(value):
-    """A `--config` value as YAML reads it: Snakemake reads nested values (`--config 'exact={n_starts: 2}'`) as
-    strings ('2'); each string leaf is read again with YAML's own types (2), as a config file would be."""
-    if isinstance(value, dict):
-        return {key: yaml_typed(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [yaml_typed(item) for item in value]
-    if isinstance(value, str):
-        try:
-            typed = yaml.safe_load(value)
-        except yaml.YAMLError:
-            return value
-        return value if isinstance(typed, (dict, list)) else typed
-    return value
 
 
 if workflow.config_settings.config:  # --config overrides, deep-merged with their YAML types

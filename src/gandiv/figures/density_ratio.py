@@ -97,10 +97,7 @@ properties:
         default: [0.1, 0.5, 0.9]
       seeds:
         description: Seeds of every (Q, pi); each run's streams come from its seed and (target, Q, pi).
-        type: array
-        minItems: 1
-        uniqueItems: true
-        items: {type: integer, minimum: 0}
+        $ref: "#/$defs/seed_list"
         default: [0, 1, 2, 3, 4]
       steps:
         description: Discriminator updates of every run (a multiple of steps_per_call, at least 5 calls).

@@ -49,10 +49,7 @@ properties:
     default: [0.01, 0.1, 0.5, 0.9, 0.99]
   seeds:
     description: Training seeds; each also draws its run's start.
-    type: array
-    minItems: 1
-    uniqueItems: true
-    items: {type: integer, minimum: 0}
+    $ref: "#/$defs/seed_list"
     default: [0, 1, 2, 3, 4]
   pi_mode:
     description: >-

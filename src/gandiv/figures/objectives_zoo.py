@@ -54,10 +54,7 @@ properties:
     description: >-
       Training seeds; the spread over them is the figure's error bar. The verdict needs at least 5 converged
       seeds per objective and target (gandiv.figures.evidence.MIN_SEEDS), and says "inconclusive" with fewer.
-    type: array
-    minItems: 1
-    uniqueItems: true
-    items: {type: integer, minimum: 0}
+    $ref: "#/$defs/seed_list"
     default: [0, 1, 2, 3, 4]
   device:
     description: cpu | gpu; gpu jobs request `gpu=1` and use envs/gan-gpu.yaml.

@@ -128,3 +128,19 @@ def _check_figures(figures: dict, targets: dict) -> None:
             for path, ref in refs:
                 if ref not in targets:
                     raise ConfigError(path, f"undefined target {ref!r}", f"targets defined in `targets`: {names}")
+
+
+def yaml_typed(value):
+    """A `--config` value as YAML reads it: Snakemake reads nested values (`--config 'exact={n_starts: 2}'`) as
+    strings ('2'); each string leaf is read again with YAML's own types (2), as a config file would be."""
+    if isinstance(value, dict):
+        return {key: yaml_typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [yaml_typed(item) for item in value]
+    if isinstance(value, str):
+        try:
+            typed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+        return value if isinstance(typed, (dict, list)) else typed
+    return value
