@@ -74,3 +74,15 @@ def test_command_line_exit_status_and_bad_tolerance(tmp_path, capsys):
         parse_tolerance("value=-1")
     with pytest.raises(SystemExit):
         main([str(old), str(new), "--tolerance", "value"])
+
+
+def test_figures_whose_jobs_read_other_config_values_are_named(tmp_path):
+    provenance = {"config_sha256": "a" * 64}
+    old = _run(tmp_path / "a", verdict=VERDICT | {"provenance": provenance})
+    same = _run(tmp_path / "b", verdict=VERDICT | {"provenance": provenance})
+    moved = _run(tmp_path / "c", verdict=VERDICT | {"provenance": {"config_sha256": "b" * 64}})
+    assert compare_runs(old, same).config_changed == []
+    result = compare_runs(old, moved)
+    assert result.agree  # the same numbers from other config values: information, not a difference
+    assert result.config_changed == [f"results/verdicts/fig.json: config sha256 {'a' * 12} -> {'b' * 12}"]
+    assert compare_runs(_run(tmp_path / "d"), moved).config_changed == []  # a record without provenance: unknown

@@ -194,7 +194,9 @@ def test_collect_header(tmp_path):
     started = time.time() - 60.0
     h = collect_header(cfg, files + [tmp_path / "missing.tsv"], run_started=1050.0)
     assert set(h) == {"commit", "config_path", "config_sha256", "versions", "run_wall_s", "ran", "reused",
-                      "generated_at"}
+                      "job_seconds", "generated_at"}
+    assert h["job_seconds"] == {str(tmp_path / "a"): 30.0, str(tmp_path / "b"): 50.0,
+                                str(tmp_path / "c"): 7.0}  # outside a benchmarks/ folder the label is the path
     assert h["commit"] == "unknown"  # tmp_path is not a git repository
     assert len(h["config_sha256"]) == 64
     # the run started at 1050: b and c were written after it (ran), a before it (reused)
@@ -239,3 +241,24 @@ def test_the_report_has_a_contents_bar_zoomable_figures_file_links_and_the_anima
     roll = page.split('id="fig-swissroll-kl"')[1].split("</section>")[0]
     assert 'src="data:image/gif;base64,' in roll and 'href="swissroll-kl.gif"' in roll
     assert 'id="zoom"' in page and "addEventListener" in page
+
+def test_each_section_shows_its_figures_provenance_with_its_jobs_run_time(cat, figure_dir, header):
+    provenance = {"commit": "0123abc", "versions": {"python": "3.11", "keras": "3.15.1"},
+                  "config_sha256": "f" * 20 + "e" * 44, "config_keys": 21,
+                  "jobs": ["fit_exact/t/f/kl_pq", "jspi_path/t/f", "figure/iclr-fig1"],
+                  "run_folders": ["results/fits/t/f", "results/jspi/t/f"], "upstream_job_s": 100.0}
+    header = header | {"job_seconds": {"figure/iclr-fig1": 20.0, "figure/w-vs-kl": 3.0}}
+    verdicts = {"iclr-fig1": _verdict("iclr-fig1") | {"provenance": provenance}, "w-vs-kl": _verdict("w-vs-kl")}
+    page = render_report(cat, verdicts, figure_dir, header)
+    section = page.split('id="fig-iclr-fig1"')[1].split("</section>")[0]
+    block = section.split('class="provenance"')[1]
+    assert "0123abc" in block and "f" * 16 in block and "21 config keys" in block
+    assert "(120 s) over 3 jobs (upstream 100 s, this figure's 20 s)" in block  # 100 s upstream + its own 20 s
+    assert "results/jspi/t/f" in block and "keras 3.15.1" in block
+    other = page.split('id="fig-w-vs-kl"')[1].split("</section>")[0]
+    assert "Provenance: not recorded" in other
+    unbuilt = page.split('id="fig-gan-grid"')[1].split("</section>")[0]
+    assert "provenance" not in unbuilt  # a figure not built yet has nothing to trace
+    with pytest.raises(ValueError, match="provenance lacks upstream_job_s"):
+        broken = {k: v for k, v in provenance.items() if k != "upstream_job_s"}
+        render_report(cat, {"iclr-fig1": _verdict("iclr-fig1") | {"provenance": broken}}, figure_dir, header)

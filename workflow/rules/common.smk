@@ -24,6 +24,7 @@ from gandiv.update_rules import UpdateRule  # noqa: E402
 from gandiv.pipeline.wildcards import pattern  # noqa: E402
 from gandiv.figures.catalogue import load_catalogue  # noqa: E402
 from gandiv.results_io import read_json  # noqa: E402
+from gandiv.pipeline import lineage  # noqa: E402
 
 CATALOGUE = load_catalogue()
 
@@ -77,12 +78,6 @@ def gan_env(study):
     return "../../envs/gan-gpu.yaml" if runs.device(config, study) == "gpu" else "../../envs/gan.yaml"
 
 
-def group_training_keys(group):
-    """Config keys a training group's job reads: those of each of its targets' runs (gandiv.gan.runs)."""
-    keys = [key for target in group.targets for key in runs.training_keys(config, group.study, target, group.rules)]
-    return list(dict.fromkeys(keys))
-
-
 # ---------------------------------------------------------------- scheduled sampling (gandiv.sequence.runs)
 
 SS_RUN = pair_runs.RUN_FOLDER
@@ -121,24 +116,26 @@ def figure_inputs(wildcards):
 
 
 def job_benchmarks():
-    """Per-job benchmark files of every job this config's report depends on (for its run time)."""
-    files = [f"benchmarks/figure/{fig}.tsv" for fig in enabled_figures()]
-    files += [f"benchmarks/animation/{Path(gif).stem}.tsv" for gif in animations()]
-    files += [f"benchmarks/{group.label}.tsv" for group in training_groups(config)]
-    files += [f"benchmarks/gan_evaluate/{s}/{t}/{g}.tsv" for s, t, g in runs.evaluation_groups(config)]
-    files += [f"benchmarks/{run.folder}.tsv" for run in pair_runs.pair_runs(config)]
-    if "wgan-critic" in config["figures"]:
-        files += [f"benchmarks/critic_train/{objective}.tsv" for objective in wgan_critic.RULES]
-    if "density-ratio" in config["figures"]:
-        files.append("benchmarks/density_ratio_train.tsv")
-    for fig in enabled_figures():
-        for path in flat(figures.figure_inputs(config, fig).values()):
-            job = Path(path)
-            if job.parts[:2] == ("results", "fits"):
-                files.append(f"benchmarks/fit_exact/{job.relative_to('results', 'fits').with_suffix('.tsv')}")
-            elif job.parts[:2] == ("results", "jspi") and job.name == "summary.json":
-                files.append(f"benchmarks/jspi_path/{job.parent.relative_to('results', 'jspi')}.tsv")
-    return sorted(set(files))
+    """Benchmark files of every job the report depends on (for its run times): each figure's lineage, animations."""
+    jobs = [job for fig in enabled_figures() for job in lineage.figure_lineage(config, fig).jobs]
+    jobs += [lineage.figure_job(config, Path(gif).stem, animation=True) for gif in animations()]
+    return sorted({job.benchmark for job in jobs})
+
+
+def figure_lineage(wildcards):
+    """A figure job's `params.lineage`: the config keys (and values) its numbers depend on, its own and upstream
+    (gandiv.pipeline.lineage); the job hashes the values into the provenance of its verdict record."""
+    return declared(*lineage.figure_lineage(config, wildcards.figure).config_keys)
+
+
+def upstream_benchmarks(wildcards):
+    """Benchmark files of the jobs upstream of a figure: its provenance names those jobs and sums their run time."""
+    return [job.benchmark for job in lineage.figure_lineage(config, wildcards.figure).jobs[:-1]]
+
+
+def run_folder_files(wildcards):
+    """One file of each results/ folder a figure's numbers are read from: its provenance lists those folders."""
+    return lineage.figure_lineage(config, wildcards.figure).folder_files()
 
 
 def shown_path(path):
@@ -156,28 +153,7 @@ def animations():
     return [f"figures/{fig}.gif" for fig in enabled_figures() if fig in ANIMATED]
 
 
-def flat(values):
-    """Paths from a figure's inputs, whose values are paths or lists of paths."""
-    return [path for value in values for path in ([value] if isinstance(value, str) else value)]
-
-
 # ---------------------------------------------------------------- what each job reads from the config
-
-FIT_EXACT_KEYS = [
-    "seed",
-    "exact.n_starts",
-    "exact.max_iter",
-    "exact.quadrature_points_per_sd",
-    "exact.quadrature_halfwidth_sd",
-]
-JSPI_PATH_KEYS = [
-    "seed",
-    "exact.pi_grid",
-    "exact.path_starts",
-    "exact.max_iter",
-    "exact.quadrature_points_per_sd",
-    "exact.quadrature_halfwidth_sd",
-]
 
 
 def figure_keys(figure, animation=False):

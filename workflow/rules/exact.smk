@@ -14,7 +14,7 @@ rule fit_exact:
     conda:
         "../../envs/exact.yaml"
     params:
-        job=lambda w: declared(*FIT_EXACT_KEYS, f"targets.{w.target}"),
+        job=lambda w: declared(*lineage.fit_exact_keys(w.target)),
     script:
         "../scripts/fit_exact.py"
 
@@ -32,6 +32,6 @@ rule jspi_path:
     conda:
         "../../envs/exact.yaml"
     params:
-        job=lambda w: declared(*JSPI_PATH_KEYS, f"targets.{w.target}"),
+        job=lambda w: declared(*lineage.jspi_path_keys(w.target)),
     script:
         "../scripts/jspi_path.py"

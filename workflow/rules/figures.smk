@@ -4,6 +4,8 @@
 rule figure:
     input:
         unpack(figure_inputs),
+        upstream_benchmarks=upstream_benchmarks,
+        run_folder_files=run_folder_files,
     output:
         png=report(
             "figures/{figure}.png",
@@ -31,6 +33,7 @@ rule figure:
         "../../envs/exact.yaml"
     params:
         job=lambda w: declared(*figure_keys(w.figure)),
+        lineage=figure_lineage,
         caption=lambda w: figure_caption(w.figure),
     script:
         "../scripts/figure.py"

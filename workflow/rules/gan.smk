@@ -21,7 +21,7 @@ for group in training_groups(config):
         resources:
             gpu=int(runs.device(config, group.study) == "gpu"),
         params:
-            job=declared(*group_training_keys(group)),
+            job=declared(*lineage.group_training_keys(config, group)),
         script:
             "../scripts/gan_train.py"
 
@@ -71,7 +71,7 @@ rule critic_train:
         "../../envs/gan.yaml"
     threads: 1
     params:
-        job=lambda w: declared("figures.wgan-critic", "seed"),
+        job=lambda w: declared(*lineage.CRITIC_TRAIN_KEYS),
     script:
         "../scripts/critic_train.py"
 

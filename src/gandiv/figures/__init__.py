@@ -56,8 +56,8 @@ def figure_config_keys(figure_id: str, settings: Mapping, animation: bool = Fals
 def named_targets(needs: Needs, settings: Mapping) -> list[str]:
     """The target names a figure's settings give under its NEEDS.targets keys, without repeats.
 
-    A key names a string or a list of strings (`target`, `targets`), or, written `list[].field`, that field
-    of every item of a list (`pairs[].p`).
+    A key names a string or a list of strings (`target`, `targets`, or nested, `pair.p`), or, written
+    `list[].field`, that field of every item of a list (`pairs[].p`).
     """
     names = []
     for key in needs.targets:
@@ -65,7 +65,9 @@ def named_targets(needs: Needs, settings: Mapping) -> list[str]:
             head, item_key = key.split("[].", 1)
             names += [item[item_key] for item in settings[head]]
         else:
-            value = settings[key]
+            value = settings
+            for part in key.split("."):
+                value = value[part]
             names += [value] if isinstance(value, str) else list(value)
     return list(dict.fromkeys(names))
 

@@ -22,10 +22,10 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import xlogy
 
-from gandiv.config_error import ConfigError
 from gandiv.exact import divergences as dv
-from gandiv.exact.densities import GaussianMixture, gaussian, target_from_config
+from gandiv.exact.densities import GaussianMixture
 from gandiv.exact.quadrature import Grid, grid_for, refined_grid
+from gandiv.figures.pairs import check_pair, pair_label, pair_q
 from gandiv.figures.recipe import Computed, Context, Needs, verdict
 from gandiv.figures.style import NATS, figure
 
@@ -44,20 +44,7 @@ properties:
       Pairs (P, Q): P a configured target, Q a Gaussian of P's dimension given by its mean and covariance.
     type: array
     minItems: 1
-    items:
-      type: object
-      additionalProperties: false
-      required: [p, q]
-      properties:
-        p: {$ref: "#/$defs/target_name", description: "P: a target of `targets`."}
-        q:
-          description: Q, a Gaussian of P's dimension.
-          type: object
-          additionalProperties: false
-          required: [mean, covariance]
-          properties:
-            mean: {$ref: "#/$defs/vector", description: Q's mean (d numbers).}
-            covariance: {$ref: "#/$defs/matrix", description: "Q's covariance (d x d, symmetric positive definite)."}
+    items: {$ref: "#/$defs/target_gaussian_pair"}
   pi_values:
     description: Priors of the coin on P.
     type: array
@@ -74,18 +61,9 @@ ROUTES = ("js_pi", "mutual_information")
 
 
 def check(settings: Mapping, config: Mapping) -> None:
-    """Each pair's Q is a Gaussian of its P's dimension (raises ConfigError naming the key; the registry has
-    checked that P is a configured target)."""
+    """Each pair's Q is a Gaussian of its P's dimension (ConfigError naming the key, gandiv.figures.pairs)."""
     for i, pair in enumerate(settings["pairs"]):
-        key = f"figures.{ID}.pairs[{i}]"
-        dim = target_from_config(config["targets"][pair["p"]]).dim
-        if len(pair["q"]["mean"]) != dim:
-            raise ConfigError(f"{key}.q.mean", f"has {len(pair['q']['mean'])} entries but P is {dim}-D",
-                              f"a mean of {dim} numbers")
-        try:
-            gaussian(pair["q"]["mean"], pair["q"]["covariance"])
-        except ValueError as error:
-            raise ConfigError(f"{key}.q.covariance", str(error), "a symmetric positive-definite matrix") from None
+        check_pair(f"figures.{ID}.pairs[{i}]", pair, config)
 
 
 def inputs(config: Mapping) -> dict:
@@ -145,8 +123,8 @@ def compute(ctx: Context) -> Computed:
     """Per pair and pi: JS_pi (certified), I(C; X) on its own route, e* and its two bounds, each with its error."""
     rows = []
     for pair in ctx.settings["pairs"]:
-        p, q = ctx.target(pair["p"]), gaussian(pair["q"]["mean"], pair["q"]["covariance"])
-        label = f"{pair['p']} vs N({', '.join(f'{m:g}' for m in pair['q']['mean'])})"
+        p, q = ctx.target(pair["p"]), pair_q(pair)
+        label = pair_label(pair)
         for pi in ctx.settings["pi_values"]:
             js = dv.certified_divergences(p, q, ("js_pi",), pi=pi, **ctx.quadrature)["js_pi"]
             grids = _on_grids(p, q, pi, ctx.quadrature)

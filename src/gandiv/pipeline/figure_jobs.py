@@ -15,8 +15,9 @@ from gandiv.results_io import write_figure, write_text
 log = logging.getLogger("gandiv")
 
 
-def build_figure(config, figure_id: str, inputs: dict, outputs: dict) -> None:
-    """Compute, draw and judge one figure (its module's recipe); write png, pdf, csv and the verdict json."""
+def build_figure(config, figure_id: str, inputs: dict, outputs: dict, provenance: dict | None = None) -> None:
+    """Compute, draw and judge one figure (its module's recipe); write png, pdf, csv and the verdict json, whose
+    record carries `provenance` when given (gandiv.report.provenance.figure_provenance)."""
     ctx = Context(config=config, settings=config["figures"][figure_id], inputs=inputs)
     module = figure_module(figure_id)
     try:
@@ -27,6 +28,10 @@ def build_figure(config, figure_id: str, inputs: dict, outputs: dict) -> None:
         raise QuadratureError(f"figure {figure_id!r}: an exact value cannot be certified ({error}); it reads config "
                               f"keys {', '.join(keys) or '(none)'}") from None
     log.info("%s: %s — %s", figure_id, record["verdict"], record["summary"])
+    if provenance is not None:
+        record = record | {"provenance": provenance}
+        log.info("%s: config sha256 %s over %d keys of %d jobs, commit %s", figure_id, provenance["config_sha256"],
+                 provenance["config_keys"], len(provenance["jobs"]), provenance["commit"])
     write_figure(fig, table, record, outputs["png"], outputs["pdf"], outputs["csv"], outputs["verdict"])
 
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from gandiv.pipeline.config_view import ConfigView, record_reads, recording
+from gandiv.report.provenance import figure_provenance
 
 log = logging.getLogger("gandiv")
 
@@ -64,6 +65,18 @@ def snakemake_job(smk):
         yield view
     record_reads(view, f"{smk.rule}:{list(smk.output)[0]}", opened=opened, inputs=list(smk.input),
                  outputs=list(smk.output) + list(smk.log), modules={m.split(".")[0] for m in list(sys.modules)})
+
+
+def lineage_provenance(smk, view: ConfigView, upstream_benchmarks: list[str], run_folder_files: list[str]) -> dict:
+    """A figure job's provenance (gandiv.report.provenance.figure_provenance) from its rule's `params.lineage` (the
+    config values its numbers depend on, read through a view sharing `view`'s record, so the workflow test sees
+    that the job reads them to hash them), its upstream jobs' benchmark files (benchmarks/<label>.tsv) and one
+    file of each run folder it reads from."""
+    lineage = smk.params.lineage
+    values = ConfigView(lineage["config"], lineage["config_keys"], reads=view.reads).to_dict()
+    jobs = [str(Path(path).relative_to("benchmarks").with_suffix("")) for path in upstream_benchmarks]
+    return figure_provenance(values, lineage["config_keys"], [*jobs, f"figure/{smk.wildcards.figure}"],
+                             sorted({str(Path(path).parent) for path in run_folder_files}), upstream_benchmarks)
 
 
 DATA_FOLDERS = ("results", "figures", "config", "benchmarks", "logs")  # where the workflow keeps its files

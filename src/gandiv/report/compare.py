@@ -3,7 +3,8 @@
 A run is a working directory of the workflow (its `figures/*.csv` and `results/verdicts/*.json`).
 Tables are equal when their bytes are; otherwise they are compared cell by cell (same shape and
 columns, text cells equal, numeric cells within the column's tolerance |a - b| <= atol + rtol |b|,
-NaN equal to NaN). Every changed verdict and every changed deciding number is listed.
+NaN equal to NaN). Every changed verdict and every changed deciding number is listed, and every figure whose
+provenance says its jobs read other config values (a different config sha256; information, not a difference).
 
     python -m gandiv.report.compare OLD_RUN NEW_RUN [--tolerance COLUMN=ATOL[,RTOL] ...]
 
@@ -48,6 +49,7 @@ class Comparison:
     identical: list[str] = field(default_factory=list)
     within_tolerance: list[str] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
+    config_changed: list[str] = field(default_factory=list)  # figures whose jobs read other config values
 
     @property
     def agree(self) -> bool:
@@ -97,6 +99,9 @@ def compare_verdicts(name: str, old: Path, new: Path, tolerance: Tolerance, out:
             out.differences.append(f"{name}: deciding number {key!r}: {x!r} -> {y!r}")
     if a.get("summary") != b.get("summary"):
         out.within_tolerance.append(f"{name}: summary text differs")
+    hashes = [(record.get("provenance") or {}).get("config_sha256") for record in (a, b)]
+    if None not in hashes and hashes[0] != hashes[1]:  # provenance: gandiv.report.provenance
+        out.config_changed.append(f"{name}: config sha256 {hashes[0][:12]} -> {hashes[1][:12]}")
 
 
 def _shown(value) -> str:
@@ -160,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ~ {line}")
     for line in result.differences:
         print(f"  ! {line}")
+    if result.config_changed:
+        print(f"figures whose jobs read other config values: {len(result.config_changed)}")
+    for line in result.config_changed:
+        print(f"  * {line}")
     return 0 if result.agree else 1
 
 

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import html
 import math
-import platform
-import subprocess
 import time
 from collections import Counter
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Iterable
 
 from gandiv.figures import figure_module, has_report_table
 from gandiv.figures.catalogue import Catalogue, load_catalogue
 from gandiv.figures.verdicts import Verdict
-from gandiv.results_io import CorruptResultError, read_csv, read_json
+from gandiv.report.provenance import benchmark_seconds, check_provenance, code_commit, config_sha256, package_versions
+from gandiv.results_io import read_csv, read_json
 
 __all__ = ["VERDICTS", "validate_verdict", "load_verdicts", "collect_header", "render_report"]
 
@@ -30,12 +27,6 @@ _COLOURS = {  # badge background, text colour
     "not reproduced": ("#b3261e", "#fff"),
     "inconclusive": ("#5b6ee1", "#fff"),
     "not built yet": ("#8a8f98", "#fff"),
-}
-# Distribution names to try, in order, for each reported package.
-_PACKAGES = {
-    "numpy": ("numpy",), "scipy": ("scipy",), "pandas": ("pandas",),
-    "matplotlib": ("matplotlib",), "seaborn": ("seaborn",), "snakemake": ("snakemake",),
-    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow_cpu"), "keras": ("keras",),
 }
 
 
@@ -67,7 +58,11 @@ def validate_verdict(record: dict, catalogue: Catalogue, origin: str = "verdict"
                 raise ValueError(f"{origin}: 'passed' of {n['name']!r} ({fid!r}) must be true, false or null")
             item |= {"threshold": str(n["threshold"]), "passed": n.get("passed")}
         clean.append(item)
-    return {"id": fid, "verdict": verdict, "summary": str(record.get("summary") or ""), "numbers": clean}
+    out = {"id": fid, "verdict": verdict, "summary": str(record.get("summary") or ""), "numbers": clean}
+    if "provenance" in record:  # written by every figure job (gandiv.report.provenance)
+        check_provenance(record["provenance"], f"{origin} ({fid!r})")
+        out["provenance"] = dict(record["provenance"])
+    return out
 
 
 def load_verdicts(paths: Iterable[str | Path], catalogue: Catalogue | None = None) -> dict[str, dict]:
@@ -82,25 +77,6 @@ def load_verdicts(paths: Iterable[str | Path], catalogue: Catalogue | None = Non
     return out
 
 
-def _git(args: list[str], cwd: Path) -> str | None:
-    """Run one git command; its stripped stdout, or None on any failure."""
-    try:
-        res = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return res.stdout.strip() if res.returncode == 0 else None
-
-
-def _version(names: tuple[str, ...]) -> str:
-    """Installed version of the first distribution name found, else 'not installed'."""
-    for name in names:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return "not installed"
-
-
 def collect_header(config_path: str | Path, benchmark_files: list[str | Path],
                    repo_dir: str | Path | None = None, config: dict | None = None,
                    run_started: float | None = None) -> dict:
@@ -113,45 +89,41 @@ def collect_header(config_path: str | Path, benchmark_files: list[str | Path],
     job ends, with the job's wall time `s`). `run_started` (Unix seconds) is when the Snakemake run that builds
     this report started: a job whose benchmark file was written after it ran in this run, any other was reused
     from an earlier run. Keys: run_wall_s (from run_started to now; None without run_started), ran and reused
-    ({"n_jobs", "job_seconds", "jobs": benchmark paths}; without run_started every job counts as ran).
+    ({"n_jobs", "job_seconds", "jobs": benchmark paths}; without run_started every job counts as ran), and
+    job_seconds ({job label: its wall time}, the label being the benchmark's path below benchmarks/ without .tsv).
     """
     config_path = Path(config_path)
     repo = Path(repo_dir) if repo_dir is not None else config_path.resolve().parent
-    commit = _git(["rev-parse", "HEAD"], repo) or "unknown"
-    # "-dirty" if tracked files differ from the commit, the pipeline's own outputs in figures/ aside
-    if commit != "unknown" and _git(["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)figures"],
-                                    repo):
-        commit += "-dirty"
-    ran, reused = _job_times([], 0.0), _job_times([], 0.0)
+    commit = code_commit(repo)
+    ran, reused, job_seconds = _job_times([], 0.0), _job_times([], 0.0), {}
     for path in map(Path, benchmark_files):
         if path.is_file():
             group = reused if run_started is not None and path.stat().st_mtime < run_started else ran
             group["jobs"].append(str(path))
-            group["job_seconds"] += _benchmark_seconds(path)
+            job_seconds[_job_label(path)] = seconds = benchmark_seconds(path)
+            group["job_seconds"] += seconds
             group["n_jobs"] += 1
     return {
         "commit": commit,
         "config_path": str(config_path),
-        "config_sha256": hashlib.sha256(config_path.read_bytes() if config is None else json.dumps(
-            config, sort_keys=True).encode()).hexdigest(),
-        "versions": {"python": platform.python_version(), **{k: _version(v) for k, v in _PACKAGES.items()}},
+        "config_sha256": hashlib.sha256(config_path.read_bytes()).hexdigest() if config is None else
+        config_sha256(config),
+        "versions": package_versions(),
         "run_wall_s": time.time() - run_started if run_started is not None else None,
-        "ran": ran, "reused": reused,
+        "ran": ran, "reused": reused, "job_seconds": job_seconds,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
 
+def _job_label(path: Path) -> str:
+    """A job's label (gandiv.pipeline.lineage.Job) from its benchmark file benchmarks/<label>.tsv."""
+    stem = path.with_suffix("")
+    parts = stem.parts
+    return "/".join(parts[parts.index("benchmarks") + 1:]) if "benchmarks" in parts else stem.as_posix()
+
+
 def _job_times(jobs: list[str], seconds: float) -> dict:
     return {"n_jobs": len(jobs), "job_seconds": seconds, "jobs": jobs}
-
-
-def _benchmark_seconds(path: Path) -> float:
-    """The wall time `s` of the first record of a Snakemake benchmark file (tab-separated)."""
-    table = read_csv(path, required=("s",), sep="\t", dtype=str, keep_default_na=False)
-    try:
-        return float(table["s"].iloc[0])
-    except (IndexError, ValueError) as exc:
-        raise CorruptResultError(path, f"no wall time in column 's': {exc}") from exc
 
 
 def _fmt_value(value: object) -> str:
@@ -223,6 +195,7 @@ th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 section.fig{border:1px solid #ddd;border-left:6px solid var(--c);border-radius:4px;padding:1em 1.2em;margin:1.5em 0}
 section.fig img{max-width:100%;height:auto;border:1px solid #eee}
 .meta{color:#555;font-size:.9em}.missing{color:#777;font-style:italic}
+.provenance{color:#444;font-size:.85em;border-top:1px solid #eee;padding-top:.4em}
 ol.toc li{margin:.15em 0}code{font-size:.9em}
 """
 
@@ -269,7 +242,31 @@ document.addEventListener("keydown", e => { if (e.key === "Escape") zoom.classLi
 """
 
 
-def _section(entry, catalogue: Catalogue, record: dict, figure_dir: Path) -> str:
+def _provenance_html(figure_id: str, record: dict, header: dict) -> str:
+    """Where a figure's numbers come from (its verdict record's provenance), with its jobs' run time: the upstream
+    jobs' (recorded by the figure job) plus the figure's own job and its animation's (from this build's benchmarks)."""
+    prov = record.get("provenance")
+    if prov is None:
+        return '<p class="provenance missing">Provenance: not recorded (no figure job wrote this record).</p>'
+    times = header.get("job_seconds") or {}
+    own = [times[label] for label in (f"figure/{figure_id}", f"animation/{figure_id}") if label in times]
+    total = prov["upstream_job_s"] + sum(own)
+    runtime = (f"{_esc(_fmt_runtime(total))} over {len(prov['jobs']) + len(own) - 1} jobs (upstream "
+               f"{prov['upstream_job_s']:.0f} s, this figure's {sum(own):.0f} s)" if own else
+               f"upstream {_esc(_fmt_runtime(prov['upstream_job_s']))}; this figure's job time unknown")
+    jobs = "".join(f"<li><code>{_esc(job)}</code></li>" for job in prov["jobs"])
+    folders = "".join(f"<li><code>{_esc(folder)}</code></li>" for folder in prov["run_folders"])
+    versions = ", ".join(f"{_esc(k)} {_esc(v)}" for k, v in prov["versions"].items())
+    return (
+        f'<div class="provenance"><b>Provenance.</b> commit <code>{_esc(prov["commit"])}</code> · config sha256 '
+        f'<code title="{_esc(prov["config_sha256"])}">{_esc(prov["config_sha256"][:16])}</code> over the '
+        f'{prov["config_keys"]} config keys its jobs read · run time {runtime}'
+        f"<details><summary>{len(prov['jobs'])} jobs, {len(prov['run_folders'])} run folders, versions</summary>"
+        f"<p>{versions}</p><ol>{jobs}</ol><ul>{folders}</ul></details></div>"
+    )
+
+
+def _section(entry, catalogue: Catalogue, record: dict, figure_dir: Path, header: dict) -> str:
     """One figure's section: claim, figure, numbers, summary, verdict."""
     verdict = record["verdict"]
     src = catalogue.sources[entry.source]
@@ -307,7 +304,8 @@ def _section(entry, catalogue: Catalogue, record: dict, figure_dir: Path) -> str
         f"<h3>Deciding numbers</h3>{numbers}"
         f"<p><b>Verdict rule.</b> {_esc(entry.verdict_rule)}</p>"
         f"<p><b>What we found.</b> {summary}</p>"
-        f"<p><b>Verdict:</b> {_badge(verdict)}</p></section>"
+        f"<p><b>Verdict:</b> {_badge(verdict)}</p>"
+        f"{_provenance_html(entry.id, record, header) if verdict != 'not built yet' else ''}</section>"
     )
 
 
@@ -334,7 +332,7 @@ def render_report(catalogue: Catalogue, verdicts: dict[str, dict], figure_dir: P
                   for e in catalogue.figures)
     nav = (f'<nav id="contents"><b><a href="#top">Contents</a></b> · <a href="#summary">summary</a>'
            f'<ol>{bar}</ol></nav>')
-    sections = "".join(_section(e, catalogue, records[e.id], figure_dir) for e in catalogue.figures)
+    sections = "".join(_section(e, catalogue, records[e.id], figure_dir, header) for e in catalogue.figures)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
