@@ -29,6 +29,8 @@ STRINGS = ["isotropic", "diagonal", "full", "gaussian", "flow", "mlp", *RULES, "
 # A target's kind decides which other keys the target has: no change of `kind` alone is a valid config.
 NO_SINGLE_CHANGE = {f"targets.{name}.kind" for name in SMOKE["targets"]} | {
     "figures.gan-grid.heatmap_generator",  # an enum of one value (the verdict compares Gaussians with theory)
+    # the smoke zoo has one target and one critic rule, and critic-w1 may name only those
+    "figures.critic-w1.targets", "figures.critic-w1.rules",
 }
 
 

@@ -68,6 +68,8 @@ SCHEMA_ENUMS = {
     **{f"figures/objectives-zoo/properties/objectives/properties/{rule.value}/properties/optimizer": _optimizer_kinds
        for rule in UpdateRule},
     "figures/ss-inconsistency/properties/training/properties/annealed/items": _annealed_schedules,
+    # critic-w1 reads the critics' runs: the rules whose discriminator is a Wasserstein critic
+    "figures/critic-w1/properties/rules/items": lambda: [UpdateRule.WGAN, UpdateRule.WGAN_GP],
 }
 
 

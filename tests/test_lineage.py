@@ -12,7 +12,7 @@ from gandiv.pipeline import lineage
 from gandiv.pipeline.config import load_schema, validate_config
 from gandiv.pipeline.config_view import job_config
 from gandiv.report.provenance import (PROVENANCE_KEYS, check_provenance, code_commit, config_sha256,
-                                      figure_provenance)
+                                      figure_provenance, lineage_sha256)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -80,7 +80,9 @@ def test_run_folders_are_those_of_files_read_not_of_whole_training_groups():
 
 
 def _lineage_hash(config: dict, figure: str) -> str:
-    return config_sha256(job_config(config, list(lineage.figure_lineage(config, figure).config_keys)))
+    """The hash a figure job writes (gandiv.pipeline.runtime.lineage_provenance): its lineage's values and folders."""
+    found = lineage.figure_lineage(config, figure)
+    return lineage_sha256(job_config(config, list(found.config_keys)), found.run_folders)
 
 
 @pytest.mark.parametrize("path, value, touched", [
@@ -93,6 +95,8 @@ def _lineage_hash(config: dict, figure: str) -> str:
                                   "kl-vs-rkl-multimodal"}),
     # the top-level seed: every figure with a seeded job upstream or of its own
     (("seed",), 1, None),
+    # the zoo's seeds: no training setting, but other runs, so the figures reading them (by their folders)
+    (("figures", "objectives-zoo", "seeds"), [1], {"objectives-zoo", "critic-w1"}),
 ])
 def test_the_lineage_hash_changes_exactly_for_the_figures_that_read_a_changed_value(path, value, touched):
     config = _config("smoke.yaml")
@@ -123,6 +127,9 @@ def test_figure_provenance_record(tmp_path):
     record = figure_provenance({"seed": 0}, ["seed"], ["fit_exact/t/f/o", "figure/x"], ["results/fits/t/f"],
                                [bench, bench])
     check_provenance(record, "test")
+    # the same values from other runs (another seed's folder) are another build
+    other = figure_provenance({"seed": 0}, ["seed"], ["fit_exact/t/f/o", "figure/x"], ["results/fits/t/g"], [bench])
+    assert other["config_sha256"] != record["config_sha256"]
     assert set(record) == set(PROVENANCE_KEYS)
     assert record["upstream_job_s"] == 25.0 and record["config_keys"] == 1
     with pytest.raises(ValueError, match="provenance lacks commit"):
@@ -142,5 +149,17 @@ def test_code_commit_names_the_checkout_and_marks_changes(tmp_path):
     assert code_commit(tmp_path) == head
     (tmp_path / "figures" / "f.csv").write_text("2")  # the pipeline's own outputs do not count
     assert code_commit(tmp_path) == head
+    (tmp_path / "figures" / "new.png").write_text("1")
+    assert code_commit(tmp_path) == head
+    (tmp_path / "b.py").write_text("1")  # a source file not yet committed changes what runs
+    assert code_commit(tmp_path) == head + "-dirty"
+    (tmp_path / "b.py").unlink()
     (tmp_path / "a.txt").write_text("2")
     assert code_commit(tmp_path) == head + "-dirty"
+
+
+def test_benchmark_labels_and_run_folders():
+    assert lineage.benchmark_label("benchmarks/gan_train/zoo/mlp/plain/group0.tsv") == "gan_train/zoo/mlp/plain/group0"
+    assert lineage.benchmark_label("/tmp/x/benchmarks/figure/a.tsv") == "figure/a"
+    assert lineage.benchmark_label("/tmp/x/b.tsv") == "/tmp/x/b"
+    assert lineage.run_folders(["results/a/b.json", "results/a/c.npz", "figures/x.png"]) == ["results/a"]

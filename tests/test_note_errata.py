@@ -170,8 +170,28 @@ def test_a_pair_whose_kls_agree_cannot_settle_the_slope_order():
     ctx = Context(config=config, settings=config["figures"]["note-errata"] | {"pair": pair})
     computed = ne.compute(ctx)
     outcomes = {s: ne.outcome(c) for s, c in ne.slip_checks(computed.table).items()}
-    assert outcomes["pi-gradient-order"] == "refuted"  # as written holds too: the pair cannot show the slip
-    assert ne.judge(computed)["verdict"] == "partly"
+    assert outcomes["pi-gradient-order"] == "undecided"  # both readings hold: the pair cannot show the slip
+    assert ne.judge(computed)["verdict"] == "inconclusive"
+
+
+@pytest.mark.parametrize("change, slip", [
+    ({"pi": 0.5}, "pi-convention"),  # at pi = 1/2 both readings of pi give JS
+    ({"joint": [[0.12, 0.28], [0.18, 0.42]]}, "eq4-eq5"),  # a factorised joint: I = 0, eq. 4 = eq. 5
+])
+def test_settings_where_both_readings_agree_leave_the_slip_undecided(change, slip):
+    computed = ne.compute(_smoke_context(**change))
+    assert ne.outcome(ne.slip_checks(computed.table)[slip]) == "undecided"
+    assert ne.judge(computed)["verdict"] == "inconclusive"
+
+
+def test_slopes_without_an_order_carry_an_infinite_error(monkeypatch):
+    from gandiv.exact.divergences import Certified
+
+    # JS_t / t constant in t: the three points show no convergence order
+    monkeypatch.setattr(ne.dv, "certified_divergences", lambda p, q, quantities, pi, **grid: {
+        "js_pi": Certified(value=0.3 * min(pi, 1 - pi), error=0.0, method="closed form")})
+    slopes = ne.jspi_end_slopes(P, Q, 1e-3, QUADRATURE)
+    assert slopes["slope_at_pi0"][1] == np.inf and slopes["slope_at_pi1"][1] == np.inf
 
 
 def test_the_table_is_deterministic_and_the_seed_draws_other_models():

@@ -242,6 +242,7 @@ def test_the_report_has_a_contents_bar_zoomable_figures_file_links_and_the_anima
     assert 'src="data:image/gif;base64,' in roll and 'href="swissroll-kl.gif"' in roll
     assert 'id="zoom"' in page and "addEventListener" in page
 
+
 def test_each_section_shows_its_figures_provenance_with_its_jobs_run_time(cat, figure_dir, header):
     provenance = {"commit": "0123abc", "versions": {"python": "3.11", "keras": "3.15.1"},
                   "config_sha256": "f" * 20 + "e" * 44, "config_keys": 21,

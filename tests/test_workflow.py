@@ -38,10 +38,27 @@ def test_smoke_builds_every_configured_figure_and_the_report(smoke_run):
         assert figure_id in html
     assert 'data-verdict="not built yet">0<' in html  # no figure is missing from the report
     # one seed per cell: every verdict that reads GAN runs must say the evidence is too thin, not pass
-    for figure_id in ("gan-grid", "kl-rule-theory", "jspi-convention", "swissroll-kl"):
+    for figure_id in ("gan-grid", "kl-rule-theory", "jspi-convention", "swissroll-kl", "critic-w1"):
         record = json.loads((smoke_run / "results" / "verdicts" / f"{figure_id}.json").read_text())
         assert record["verdict"] == "inconclusive", (figure_id, record["summary"])
     assert 'src="http' not in html and "href=\"http" not in html  # self-contained
+
+
+@pytest.mark.slow
+def test_every_verdict_records_its_provenance(smoke_run):
+    from gandiv.pipeline.lineage import benchmark_label
+    from gandiv.report.provenance import code_commit
+
+    commit = code_commit()  # the checkout the jobs' package came from: clean on a clean clone, as in CI
+    for figure_id in SMOKE["figures"]:
+        prov = json.loads((smoke_run / "results" / "verdicts" / f"{figure_id}.json").read_text())["provenance"]
+        assert prov["commit"] == commit and len(prov["config_sha256"]) == 64
+        assert prov["jobs"][-1] == f"figure/{figure_id}"
+        for job in prov["jobs"][:-1]:  # each upstream job ran here and wrote its benchmark
+            assert benchmark_label(str(smoke_run / "benchmarks" / f"{job}.tsv")) == job
+            assert (smoke_run / "benchmarks" / f"{job}.tsv").is_file(), (figure_id, job)
+        assert all((smoke_run / folder).is_dir() for folder in prov["run_folders"]), figure_id
+        assert prov["upstream_job_s"] > 0 or len(prov["jobs"]) == 1
 
 
 @pytest.mark.slow

@@ -7,8 +7,8 @@ below logs/ and benchmarks/ (`fit_exact/bimodal_1d/gaussian/kl_pq`). Each job ca
 its rule declares (the same functions the rules call), so the union over a lineage is every config value a
 figure's numbers depend on: the key set its provenance hashes (gandiv.report.provenance).
 
-Pure config logic, like the rest of the workflow's planning: the workflow test checks the lineage of every
-figure of the smoke config against Snakemake's own DAG.
+Pure config logic, like the rest of the workflow's planning: tests/test_lineage.py checks the lineage of every
+figure of config/config.yaml and config/smoke.yaml against Snakemake's own DAG.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from gandiv import figures
 from gandiv.gan import runs as gan_runs
@@ -86,14 +87,27 @@ class Lineage:
     def run_folders(self) -> list[str]:
         """The results/ folders of the files read: a training group may write runs of other figures too, and only
         the folders of files read along the way count."""
-        return sorted({path.rsplit("/", 1)[0] for path in self.files if path.startswith("results/")})
+        return run_folders(self.files)
 
     def folder_files(self) -> list[str]:
         """One file of each run folder (the first in sorted order): enough for Snakemake to see the set change."""
         first: dict[str, str] = {}
         for path in sorted(self.files):
-            first.setdefault(path.rsplit("/", 1)[0], path)
+            first.setdefault(str(PurePosixPath(path).parent), path)
         return [first[folder] for folder in self.run_folders]
+
+
+def run_folders(files: Iterable[str]) -> list[str]:
+    """The distinct results/ folders of `files`, sorted."""
+    return sorted({str(PurePosixPath(path).parent) for path in files if str(path).startswith("results/")})
+
+
+def benchmark_label(path: str) -> str:
+    """The label of the job whose benchmark file is `path` (benchmarks/<label>.tsv, anywhere below a benchmarks/
+    folder); outside such a folder the path without its suffix."""
+    stem = PurePosixPath(path).with_suffix("")
+    parts = stem.parts
+    return "/".join(parts[parts.index("benchmarks") + 1:]) if "benchmarks" in parts else stem.as_posix()
 
 
 def figure_lineage(config: Mapping, figure_id: str) -> Lineage:

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 from gandiv.pipeline.config_view import ConfigView, record_reads, recording
-from gandiv.report.provenance import figure_provenance
 
 log = logging.getLogger("gandiv")
 
@@ -72,11 +71,14 @@ def lineage_provenance(smk, view: ConfigView, upstream_benchmarks: list[str], ru
     config values its numbers depend on, read through a view sharing `view`'s record, so the workflow test sees
     that the job reads them to hash them), its upstream jobs' benchmark files (benchmarks/<label>.tsv) and one
     file of each run folder it reads from."""
+    from gandiv.pipeline.lineage import benchmark_label, run_folders  # figure jobs only: keeps GAN jobs' imports lean
+    from gandiv.report.provenance import figure_provenance
+
     lineage = smk.params.lineage
     values = ConfigView(lineage["config"], lineage["config_keys"], reads=view.reads).to_dict()
-    jobs = [str(Path(path).relative_to("benchmarks").with_suffix("")) for path in upstream_benchmarks]
+    jobs = [benchmark_label(path) for path in upstream_benchmarks]
     return figure_provenance(values, lineage["config_keys"], [*jobs, f"figure/{smk.wildcards.figure}"],
-                             sorted({str(Path(path).parent) for path in run_folder_files}), upstream_benchmarks)
+                             run_folders(run_folder_files), upstream_benchmarks)
 
 
 DATA_FOLDERS = ("results", "figures", "config", "benchmarks", "logs")  # where the workflow keeps its files

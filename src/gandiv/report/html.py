@@ -15,6 +15,7 @@ from typing import Iterable
 from gandiv.figures import figure_module, has_report_table
 from gandiv.figures.catalogue import Catalogue, load_catalogue
 from gandiv.figures.verdicts import Verdict
+from gandiv.pipeline.lineage import benchmark_label
 from gandiv.report.provenance import benchmark_seconds, check_provenance, code_commit, config_sha256, package_versions
 from gandiv.results_io import read_csv, read_json
 
@@ -100,7 +101,7 @@ def collect_header(config_path: str | Path, benchmark_files: list[str | Path],
         if path.is_file():
             group = reused if run_started is not None and path.stat().st_mtime < run_started else ran
             group["jobs"].append(str(path))
-            job_seconds[_job_label(path)] = seconds = benchmark_seconds(path)
+            job_seconds[benchmark_label(str(path))] = seconds = benchmark_seconds(path)
             group["job_seconds"] += seconds
             group["n_jobs"] += 1
     return {
@@ -113,13 +114,6 @@ def collect_header(config_path: str | Path, benchmark_files: list[str | Path],
         "ran": ran, "reused": reused, "job_seconds": job_seconds,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-
-
-def _job_label(path: Path) -> str:
-    """A job's label (gandiv.pipeline.lineage.Job) from its benchmark file benchmarks/<label>.tsv."""
-    stem = path.with_suffix("")
-    parts = stem.parts
-    return "/".join(parts[parts.index("benchmarks") + 1:]) if "benchmarks" in parts else stem.as_posix()
 
 
 def _job_times(jobs: list[str], seconds: float) -> dict:

@@ -5,12 +5,15 @@ each figure's verdict record carries its own `provenance` (`figure_provenance`),
 
     commit          git commit of the code the job ran ("-dirty" when tracked files differ, figures/ aside;
                     "unknown" outside a git checkout)
-    versions        Python's and the key packages' versions in the job's environment
+    versions        Python's and the key packages' versions in the figure job's environment (envs/exact.yaml under
+                    --software-deployment-method conda, where TensorFlow and Keras are not installed: the GAN jobs
+                    upstream ran in envs/gan.yaml)
     config_sha256   sha256 of the config values its lineage reads (every job its numbers depend on,
-                    gandiv.pipeline.lineage), as canonical JSON: two builds with the same hash read the same values
+                    gandiv.pipeline.lineage) and of the run folders it reads from, as canonical JSON: two builds
+                    with the same hash read the same values from the same runs
     config_keys     how many dotted keys that is
     jobs            the lineage's job labels (benchmarks/<label>.tsv), upstream first, the figure's own job last
-    run_folders     the results/ folders those jobs wrote
+    run_folders     the results/ folders of the files its numbers are read from
     upstream_job_s  the upstream jobs' summed wall time (s), from Snakemake's benchmark files
 
 The report adds the figure's own job (and its animation) to the run time when it shows the record.
@@ -32,7 +35,7 @@ from gandiv.results_io import CorruptResultError, read_csv
 PACKAGES = {
     "numpy": ("numpy",), "scipy": ("scipy",), "pandas": ("pandas",),
     "matplotlib": ("matplotlib",), "seaborn": ("seaborn",), "snakemake": ("snakemake",),
-    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow_cpu"), "keras": ("keras",),
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow_cpu"), "keras": ("keras",), "pot": ("pot",),
 }
 PROVENANCE_KEYS = ("commit", "versions", "config_sha256", "config_keys", "jobs", "run_folders", "upstream_job_s")
 _HERE = Path(__file__).resolve().parent  # inside the checkout when the package is installed editable or linked
@@ -48,11 +51,12 @@ def _git(args: list[str], cwd: Path) -> str | None:
 
 
 def code_commit(repo: str | Path = _HERE) -> str:
-    """The git commit of the checkout holding `repo`, with "-dirty" if tracked files differ from it (the
-    pipeline's own outputs in figures/ aside); "unknown" outside a git checkout."""
+    """The git commit of the checkout holding `repo`, with "-dirty" if its files differ from it, a new file not
+    yet committed included (the pipeline's own outputs in figures/ aside; the others are ignored by .gitignore);
+    "unknown" outside a git checkout."""
     repo = Path(repo)
     commit = _git(["rev-parse", "HEAD"], repo) or "unknown"
-    if commit != "unknown" and _git(["status", "--porcelain", "--untracked-files=no", "--", ":/",
+    if commit != "unknown" and _git(["status", "--porcelain", "--untracked-files=normal", "--", ":/",
                                      ":(exclude,top)figures"], repo):
         commit += "-dirty"
     return commit
@@ -78,6 +82,12 @@ def config_sha256(values: Mapping) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def lineage_sha256(lineage_config: Mapping, run_folders: Iterable[str]) -> str:
+    """A figure's config sha256: of the config values its lineage reads and of the run folders it reads from (the
+    same values from other runs, say another seed's, are another build)."""
+    return config_sha256({"config": lineage_config, "run_folders": sorted(run_folders)})
+
+
 def benchmark_seconds(path: str | Path) -> float:
     """The wall time `s` (seconds) of the first record of a Snakemake benchmark file (tab-separated);
     CorruptResultError when it has none, MissingResultError when the file is absent."""
@@ -99,7 +109,7 @@ def figure_provenance(lineage_config: Mapping, config_keys: Iterable[str], jobs:
     return {
         "commit": code_commit(),
         "versions": package_versions(),
-        "config_sha256": config_sha256(lineage_config),
+        "config_sha256": lineage_sha256(lineage_config, run_folders),
         "config_keys": len(list(config_keys)),
         "jobs": list(jobs),
         "run_folders": sorted(run_folders),
