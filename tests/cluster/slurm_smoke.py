@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import json
 import os
 import re
 import shutil
@@ -311,8 +312,17 @@ def job_state(job_id: str) -> str:
 
 # ----------------------------------------------------------------- checks
 
+def _verdict_without_times(path: Path) -> dict:
+    """A verdict record less its provenance's run time (the jobs' wall time differs between runs; its commit,
+    versions, config hash, jobs and run folders must not)."""
+    record = json.loads(path.read_text())
+    record.get("provenance", {}).pop("upstream_job_s", None)
+    return record
+
+
 def compare_outputs(local: Path, cluster: Path) -> list[str]:
-    """Every table, verdict and trained model must be identical; run times and logs may differ."""
+    """Every table, verdict (its provenance's run time aside) and trained model must be identical; run times and
+    logs may differ."""
     problems = []
     files = sorted(p.relative_to(local) for p in (local / "figures").glob("*.csv"))
     files += sorted(p.relative_to(local) for p in (local / "results" / "verdicts").glob("*.json"))
@@ -323,6 +333,9 @@ def compare_outputs(local: Path, cluster: Path) -> list[str]:
     for rel in files:
         if not (cluster / rel).exists():
             problems.append(f"missing on the cluster run: {rel}")
+        elif rel.parts[:2] == ("results", "verdicts"):
+            if _verdict_without_times(cluster / rel) != _verdict_without_times(local / rel):
+                problems.append(f"differs: {rel}")
         elif (cluster / rel).read_bytes() != (local / rel).read_bytes():
             problems.append(f"differs: {rel}")
     for snapshots in sorted((local / "results" / "gan").rglob("snapshots.npz")):
