@@ -2,7 +2,8 @@
 
 A run is named by its study (`grid`: the `gan` section's pi x rule grid; `zoo`: the objectives-zoo
 figure's runs at pi = 1/2; `convention`: the jspi-convention figure's Gaussian runs, trained as the `gan`
-section says but with the figure's pi_mode and a random start per seed), target, generator kind, update rule, discriminator kind, pi and seed. Its
+section says but with the figure's pi_mode and a random start per seed; `manifold`: the manifold-q figure's mlp
+runs, trained as the `gan` section says but with the figure's latent dimension, below the data's), target, generator kind, update rule, discriminator kind, pi and seed. Its
 folder, its training settings, its random streams, the config keys its jobs read and its group's
 evaluation table all come from here, so the workflow has one training rule and one evaluation rule.
 Pure config logic (no TensorFlow): the workflow imports it to build its DAG.
@@ -20,13 +21,14 @@ from gandiv.gan.kinds import DiscriminatorKind
 from gandiv.path_tokens import int_token, number_token, parse_number
 from gandiv.seeding import Streams, run_streams
 
-STUDIES = ("grid", "zoo", "convention")
+STUDIES = ("grid", "zoo", "convention", "manifold")
 RUN_FOLDER = "results/gan/{study}/{target}/{generator}/{update_rule}/{discriminator}/pi{pi}/seed{seed}"
 EVALUATION_TABLE = "results/gan/{study}/{target}/{generator}/evaluation.csv"
 RUN_FILES = ("generator.weights.h5", "discriminator.weights.h5", "history.csv", "snapshots.npz", "status.json")
 ZOO_PI = 0.5  # the zoo's discriminators see P and Q in equal shares
 ZOO = "objectives-zoo"  # the figure whose settings hold the zoo study
 CONVENTION = "jspi-convention"  # the figure whose settings hold the convention study
+MANIFOLD = "manifold-q"  # the figure whose settings hold the manifold study
 
 
 @dataclass(frozen=True)
@@ -127,15 +129,26 @@ def convention_runs(config: Mapping, target: str | None = None) -> list[GanRun]:
                    pi, seed) for pi in settings["pi"] for seed in settings["seeds"]]
 
 
+def manifold_runs(config: Mapping, target: str | None = None) -> list[GanRun]:
+    """Every run of the manifold study: an mlp generator with the manifold-q figure's latent dimension on its
+    target, for each of its rules and seeds, at its pi."""
+    settings = config["figures"].get(MANIFOLD)
+    if settings is None or target not in (None, settings["target"]):
+        return []
+    return [GanRun("manifold", settings["target"], "mlp", rule, DiscriminatorKind.PLAIN.value, settings["pi"], seed)
+            for rule in settings["rules"] for seed in settings["seeds"]]
+
+
 def all_runs(config: Mapping) -> list[GanRun]:
     """Every GAN run the config asks for."""
-    return grid_runs(config) + zoo_runs(config) + convention_runs(config)
+    return grid_runs(config) + zoo_runs(config) + convention_runs(config) + manifold_runs(config)
 
 
 def runs_of(config: Mapping, study: str, target: str, generator: str) -> list[GanRun]:
     """The runs of one evaluation group."""
     runs = {"grid": lambda: grid_runs(config, target, generator), "zoo": lambda: zoo_runs(config, target),
-            "convention": lambda: convention_runs(config, target)}[study]()
+            "convention": lambda: convention_runs(config, target),
+            "manifold": lambda: manifold_runs(config, target)}[study]()
     return [run for run in runs if run.generator == generator]
 
 
@@ -145,8 +158,8 @@ def evaluation_groups(config: Mapping) -> list[tuple[str, str, str]]:
 
 
 def study_settings(config: Mapping, study: str) -> Mapping:
-    """The config section a study's device, threads, group size and evaluation settings live in: `gan` (the grid
-    and the convention study, which trains as the grid does), or the objectives-zoo figure's."""
+    """The config section a study's device, threads, group size and evaluation settings live in: `gan` (the grid,
+    and the convention and manifold studies, which train as the grid does), or the objectives-zoo figure's."""
     if study not in STUDIES:
         raise ValueError(f"unknown GAN study {study!r}; studies: {', '.join(STUDIES)}")
     return config["figures"][ZOO] if study == "zoo" else config["gan"]
@@ -157,7 +170,8 @@ def training_settings(config: Mapping, run: GanRun) -> dict:
 
     The grid: the `gan` section's training keys, one discriminator step per generator step, no weight
     clipping, no gradient penalty (logit rules only). The convention study: the same, with the jspi-convention
-    figure's `pi_mode` and its `start_sd` in the generator's settings. The zoo: see
+    figure's `pi_mode` and its `start_sd` in the generator's settings. The manifold study: the same, with the
+    manifold-q figure's `latent_dim` in the generator's settings. The zoo: see
     `gandiv.gan.zoo.training_settings`.
     """
     if run.study == "zoo":
@@ -166,8 +180,8 @@ def training_settings(config: Mapping, run: GanRun) -> dict:
     settings = {**{key: gan[key] for key in gan if key not in ("grid", "evaluation")},
                 "d_steps": 1, "weight_clip": None, "gp_weight": 0.0}
     if run.study == "convention":
-        settings |= {"pi_mode": config["figures"][CONVENTION]["pi_mode"], **network_settings(config, run)}
-    return settings
+        settings |= {"pi_mode": config["figures"][CONVENTION]["pi_mode"]}
+    return settings | network_settings(config, run) if run.study in ("convention", "manifold") else settings
 
 
 def network_settings(config: Mapping, run: GanRun) -> dict:
@@ -178,6 +192,8 @@ def network_settings(config: Mapping, run: GanRun) -> dict:
     generator = dict(config["gan"]["generator"])
     if run.study == "convention":
         generator["start_sd"] = config["figures"][CONVENTION]["start_sd"]
+    if run.study == "manifold":
+        generator["latent_dim"] = config["figures"][MANIFOLD]["latent_dim"]
     return {"generator": generator, "discriminator": config["gan"]["discriminator"]}
 
 
@@ -202,8 +218,9 @@ def threads(config: Mapping, study: str) -> int:
 
 def training_keys(config: Mapping, study: str, target: str, rules: list[str]) -> list[str]:
     """Dotted config keys a training (or the evaluation) of the study on `target` with these rules reads."""
-    if study in ("grid", "convention"):
-        own = [f"figures.{CONVENTION}.{key}" for key in ("pi_mode", "start_sd")] if study == "convention" else []
+    if study in ("grid", "convention", "manifold"):
+        own = {"grid": [], "convention": [f"figures.{CONVENTION}.{key}" for key in ("pi_mode", "start_sd")],
+               "manifold": [f"figures.{MANIFOLD}.latent_dim"]}[study]
         return [f"gan.{key}" for key in config["gan"] if key not in ("grid", "evaluation", "threads")] + own + \
             [f"targets.{target}"]
     settings = config["figures"][ZOO]
@@ -220,8 +237,9 @@ def training_keys(config: Mapping, study: str, target: str, rules: list[str]) ->
 def evaluation_keys(config: Mapping, study: str, target: str) -> list[str]:
     """Dotted config keys the evaluation of a (study, target) group reads: where it runs, the networks' sizes (to
     rebuild them, `network_settings`), the evaluation's settings and the target."""
-    if study in ("grid", "convention"):
-        own = [f"figures.{CONVENTION}.start_sd"] if study == "convention" else []
+    if study in ("grid", "convention", "manifold"):
+        own = {"grid": [], "convention": [f"figures.{CONVENTION}.start_sd"],
+               "manifold": [f"figures.{MANIFOLD}.latent_dim"]}[study]
         return ["gan.device", "gan.generator", "gan.discriminator", "gan.evaluation", *own, f"targets.{target}"]
     settings = config["figures"][ZOO]
     keys = ["device", "generator", "discriminator", "density_runs.targets", "evaluation", "min_mode_share"]

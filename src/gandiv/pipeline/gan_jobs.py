@@ -57,7 +57,8 @@ def train_group_job(config, folders: list[str], threads: int) -> None:
 # Columns that name a run in an evaluation table, by study.
 EVALUATION_IDS = {"grid": ("target", "generator", "rule", "pi", "seed"),
                   "zoo": ("target", "generator", "rule", "discriminator", "seed"),
-                  "convention": ("target", "generator", "rule", "pi", "seed")}
+                  "convention": ("target", "generator", "rule", "pi", "seed"),
+                  "manifold": ("target", "generator", "rule", "pi", "seed")}
 
 
 def evaluate_group_job(config, study: str, target_name: str, folders: list[str], threads: int, out_csv: str) -> None:
@@ -66,7 +67,7 @@ def evaluate_group_job(config, study: str, target_name: str, folders: list[str],
 
     One tidy table, the run's naming columns first (EVALUATION_IDS), then `diverged` and `converged` (the
     convergence criterion, `gandiv.gan.convergence`), then the rows of `gandiv.gan.evaluation.evaluate_run`
-    (grid, convention) or `gandiv.gan.zoo_evaluation.evaluate_zoo_run` (zoo), then the criterion's numbers (method
+    (grid, convention, manifold) or `gandiv.gan.zoo_evaluation.evaluate_zoo_run` (zoo), then the criterion's numbers (method
     `convergence`: generator_drift in target scales, d_loss_spread; `note` says why a run did not converge), and for
     a Gaussian generator with a drawn start its initial mean (quantity start_mean_<i>, method `start`, x units).
     """
