@@ -123,3 +123,14 @@ def test_bad_arguments_are_refused_naming_the_parameter(bad, match):
 def test_a_line_needs_a_centre_a_direction_and_a_positive_scale(args, match):
     with pytest.raises(ValueError, match=match):
         lg.LineGaussian(*args)
+
+
+@pytest.mark.parametrize("sigma", [0.05, 0.4])
+def test_the_smoothed_line_is_the_widened_line_made_sigma_thick_and_certified_as_on_the_grid(sigma):
+    np.testing.assert_allclose(LINE.widened(sigma).thickened(sigma).covariances, LINE.smoothed(sigma).covariances,
+                               atol=1e-12)
+    if sigma == 0.4:  # thick enough for one uniform grid over P: the two quadratures agree
+        p = lg.smoothed_target(TRIMODAL, sigma)
+        ours = lg.thin_divergences(p, LINE.widened(sigma), sigma, 0.5, ("js_pi",), **GRID)["js_pi"]
+        grid = certified_divergences(p, LINE.smoothed(sigma), ("js_pi",), 0.5, **GRID)["js_pi"]
+        assert _agree(ours, grid)

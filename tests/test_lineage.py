@@ -86,10 +86,10 @@ def _lineage_hash(config: dict, figure: str) -> str:
 
 
 @pytest.mark.parametrize("path, value, touched", [
-    # a training setting of the `gan` section: the figures reading its runs (the grid's, and jspi-convention's, which
-    # train as the section says), not the exact-only ones, the zoo, the critics or the pair models
+    # a training setting of the `gan` section: the figures reading its runs (the grid's, and jspi-convention's and
+    # manifold-q's, which train as the section says), not the exact-only ones, the zoo, the critics or the pair models
     (("gan", "steps"), 800, {"gan-grid", "jspi-interpolation", "jspi-convention", "swissroll-kl", "kl-rule-theory",
-                             "density-ratio"}),
+                             "density-ratio", "manifold-q"}),
     # an exact-stage setting: the fits' and the pi path's figures, and kl-vs-rkl-multimodal, which fits in its own job
     (("exact", "max_iter"), 301, {"iclr-fig1", "jspi-interpolation", "gan-grid", "jspi-convention",
                                   "kl-vs-rkl-multimodal"}),

@@ -80,6 +80,12 @@ class LineGaussian:
         u = self.direction
         return gaussian(self.centre, self.scale ** 2 * np.outer(u, u) + sigma ** 2 * np.eye(2))
 
+    def widened(self, sigma: float) -> LineGaussian:
+        """The line whose sigma-thick version is `smoothed(sigma)`: scale sqrt(scale^2 + sigma^2), so the smoothed
+        pair can be certified in the line's frame (`thin_divergences` with eps = sigma) when sigma is too small for
+        one uniform grid over P."""
+        return LineGaussian(self.centre, self.direction, float(np.hypot(self.scale, sigma)))
+
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """n draws of Q_0, shape (n, 2)."""
         return self.centre + self.scale * rng.standard_normal((n, 1)) * self.direction

@@ -28,7 +28,7 @@ import pandas as pd
 from gandiv.config_error import ConfigError
 from gandiv.exact import line_gaussian as lg
 from gandiv.exact.densities import GaussianMixture
-from gandiv.exact.divergences import binary_entropy, certified_divergences
+from gandiv.exact.divergences import binary_entropy
 from gandiv.figures.gan_tables import as_bool
 from gandiv.figures.recipe import Computed, Context, Needs, verdict
 from gandiv.figures.style import NATS, contours, figure
@@ -196,8 +196,9 @@ def path_rows(p: GaussianMixture, line: lg.LineGaussian, settings: Mapping, grid
         rows.append(_row("path", "w1", sweep["sizes"][n // 2][0], sweep["error_at_n_ot"],
                          f"estimate (POT, n={n // 2}; error from a sweep to n={n})", "x units", offset=offset))
         for sigma in settings["sigmas"]:
-            smoothed = certified_divergences(lg.smoothed_target(p, sigma), moved.smoothed(sigma), ("js_pi",), pi,
-                                             **grid)["js_pi"]
+            # Q_0 + noise is the widened line sigma thick: certified in the line's frame, whatever sigma
+            smoothed = lg.thin_divergences(lg.smoothed_target(p, sigma), moved.widened(sigma), sigma, pi, ("js_pi",),
+                                           **grid)["js_pi"]
             rows.append(_row("path", "js_pi_smoothed", smoothed.value, smoothed.error, smoothed.method,
                              offset=offset, sigma=sigma))
     return rows
