@@ -34,7 +34,7 @@ from gandiv.exact.divergences import (DEFAULT_HALFWIDTH_SD, DEFAULT_POINTS_PER_S
 from gandiv.exact.quadrature import QuadratureError
 
 GL_ORDER = 8  # Gauss-Legendre points per panel (exact for polynomials of degree 15)
-PANEL_SDS = 4.0  # a panel is PANEL_SDS / points_per_sd of the local scale wide (1 sd at the default 4 points per sd)
+PANEL_SDS = 4.0  # a panel is PANEL_SDS / points_per_sd of the local scale wide (1 sd at 4 points per sd)
 THIN_QUANTITIES = ("kl_pq", "kl_qp", "js_pi")
 
 

@@ -75,7 +75,7 @@ properties:
     items: {type: number, exclusiveMinimum: 0}
     default: [0.1, 0.3, 1.0]
   path_samples:
-    description: Samples of P and of the line per optimal-transport W1 on the path (a sweep down to 32 gives its error).
+    description: Samples of P and of the line per optimal-transport W1 on the path (a halving sweep gives its error).
     type: integer
     minimum: 64
     default: 2000
@@ -110,7 +110,6 @@ NEEDS = Needs(settings=None, config=("seed", "gan.evaluation.convergence.window_
 LIMIT_TOL = 1e-3  # H(pi) - JS_pi at the thinnest eps at most this share of H(pi): the limit is reached
 KL_QP_SLOPE = (0.9, 1.1)  # KL[Q_eps||P] per unit of log(1/eps) at the thin end (theory: 1, from -H(Q_eps))
 KL_PQ_SLOPE = (1.8, 2.2)  # log KL[P||Q_eps] per unit of log(1/eps) at the thin end (theory: 2, E_P[n^2] / 2 eps^2)
-INFORMATIVE = 10.0  # W1 and the smoothed JS_pi must change along the path by more than this many times their error
 MOVED = 0.5  # a trained curve is on P's mass when W1 over its final window stays at most this share of its first
 MOVED_SHARE = 0.8  # ... in at least this share of a rule's runs
 ROUND_OFF = 1e-9  # relative slack when two certified routes are compared (float64 sums of ~1e5 terms)
@@ -148,9 +147,13 @@ def inputs(config: Mapping) -> dict:
 
 def principal_line(p: GaussianMixture) -> lg.LineGaussian:
     """The Gaussian on P's first principal axis: through P's mean, along the top eigenvector of P's covariance, with
-    P's sd along it (the KL[P||Q]-optimal Gaussian with its minor variance set to 0)."""
+    P's sd along it (the KL[P||Q]-optimal Gaussian with its minor variance set to 0). The eigenvector's sign is
+    LAPACK's choice, so it is fixed here (largest-magnitude component positive): the path's offsets then mean the
+    same side of P on every machine."""
     values, vectors = np.linalg.eigh(p.covariance())
-    return lg.LineGaussian(p.mean(), vectors[:, -1], float(np.sqrt(values[-1])))
+    direction = vectors[:, -1]
+    direction = direction * np.sign(direction[np.argmax(np.abs(direction))])
+    return lg.LineGaussian(p.mean(), direction, float(np.sqrt(values[-1])))
 
 
 def shifted(line: lg.LineGaussian, p: GaussianMixture, offset: float) -> lg.LineGaussian:
@@ -263,11 +266,12 @@ def compute(ctx: Context) -> Computed:
     shown = {}
     for status_path, snap_path in zip(ctx.inputs["statuses"], ctx.inputs["snapshots"]):
         status, snaps = read_gan_run(status_path, snap_path)
-        if status["rule"] not in shown:
-            shown[status["rule"]] = {"first": snaps["samples"][0], "last": snaps["samples"][-1],
-                                     "probe_points": snaps["probe_points"], "probe_logits": snaps["probe_logits"][-1],
-                                     "seed": int(status["seed"])}
-    return Computed(pd.DataFrame(rows, columns=COLUMNS), {"shown": shown, "line": line})
+        finite = [k for k, samples in enumerate(snaps["samples"]) if np.isfinite(samples).all()]
+        if status["rule"] not in shown and finite:  # a diverged run's last finite state, as run_rows reads it
+            shown[status["rule"]] = {"first": snaps["samples"][finite[0]], "last": snaps["samples"][finite[-1]],
+                                     "probe_points": snaps["probe_points"],
+                                     "probe_logits": snaps["probe_logits"][finite[-1]], "seed": int(status["seed"])}
+    return Computed(pd.DataFrame(rows, columns=COLUMNS), {"shown": shown})
 
 
 def _thin(table: pd.DataFrame, quantity: str) -> pd.DataFrame:
