@@ -88,10 +88,7 @@ properties:
     default: [minimax, nonsaturating]
   seeds:
     description: Seeds of the manifold study's GANs, per rule.
-    type: array
-    minItems: 1
-    uniqueItems: true
-    items: {type: integer, minimum: 0}
+    $ref: "#/$defs/seed_list"
     default: [0, 1, 2, 3, 4]
   latent_dim:
     description: The mlp generator's noise dimension; below the target's dimension, so Q lives on a curve.
