@@ -56,7 +56,8 @@ def _set(cfg, dotted, value):
 
 DELETE = object()
 # Figures that read GANs of `gan.grid`: a config without a `gan` section cannot have them.
-GAN_FIGURES = ("gan-grid", "jspi-convention", "kl-rule-theory", "density-ratio", "swissroll-kl")
+GAN_FIGURES = ("gan-grid", "jspi-convention", "kl-rule-theory", "density-ratio", "swissroll-kl", "d-steps",
+               "nonsaturating-speed", "pi-convergence")
 
 # (case id, key to set ('/'-separated), value, dotted path in message, substrings the message must contain)
 BAD = [
@@ -77,7 +78,7 @@ BAD = [
     ("cov-ragged", "targets/trimodal_2d/covariances/2", [[0.5, 0.0], [0.5]],
      "targets.trimodal_2d.covariances[2]", ["2 x 2"]),
     ("unknown-top-level", "gans", {"steps": 1}, "gans",
-     ["unknown key 'gans'", "seed, targets, exact, gan, figures"]),
+     ["unknown key 'gans'", "seed, targets, exact, gan, dynamics, figures"]),
     ("unknown-target-key", "targets/bimodal_1d/mean", [0.0], "targets.bimodal_1d.mean",
      ["unknown key 'mean'", "kind, weights, means, covariances"]),
     ("unknown-exact-key", "exact/tolerance", 1e-8, "exact.tolerance",

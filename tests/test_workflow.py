@@ -38,7 +38,8 @@ def test_smoke_builds_every_configured_figure_and_the_report(smoke_run):
         assert figure_id in html
     assert 'data-verdict="not built yet">0<' in html  # no figure is missing from the report
     # one seed per cell: every verdict that reads GAN runs must say the evidence is too thin, not pass
-    for figure_id in ("gan-grid", "kl-rule-theory", "jspi-convention", "swissroll-kl", "critic-w1", "manifold-q"):
+    for figure_id in ("gan-grid", "kl-rule-theory", "jspi-convention", "swissroll-kl", "critic-w1", "manifold-q",
+                      "d-steps", "nonsaturating-speed", "pi-convergence"):
         record = json.loads((smoke_run / "results" / "verdicts" / f"{figure_id}.json").read_text())
         assert record["verdict"] == "inconclusive", (figure_id, record["summary"])
     assert 'src="http' not in html and "href=\"http" not in html  # self-contained
@@ -73,6 +74,17 @@ def test_smoke_numbers_agree_with_independent_computations(smoke_run):
     limits = pd.read_csv(smoke_run / "figures" / "jspi-limits.csv")
     kl = limits[(limits.quantity == "KL[P||Q]") & limits.pair.str.startswith("N(0,1) vs")].value.iloc[0]
     assert kl == pytest.approx(np.log(1.5) + 2 / 4.5 - 0.5, abs=1e-9)
+    # the dynamics figures' runs start at their fixed N(start_mean, 1): read back from the first fixed-noise snapshot
+    # (float32 samples: 1e-6), their distance to theta* = (0, 1) is |start_mean|; d-steps adds each rule's ideal path
+    for figure_id in ("d-steps", "nonsaturating-speed", "pi-convergence"):
+        table = pd.read_csv(smoke_run / "figures" / f"{figure_id}.csv")
+        starts = table[table.quantity == "start_distance"]
+        settings = SMOKE["figures"][figure_id]
+        expected = [abs(m) for m in settings.get("start_means", [settings.get("start_mean", 2.0)])]
+        assert np.allclose(sorted(set(np.round(starts.value, 5))), sorted(set(expected)), atol=1e-5), figure_id
+        assert set(table.outcome) <= {"converged", "oscillating", "travelling", "stalled", "diverged"}
+    ideal = pd.read_csv(smoke_run / "figures" / "d-steps.csv").query("variant == 'ideal'")
+    assert set(ideal.rule) == set(SMOKE["figures"]["d-steps"]["rules"])
 
 
 @pytest.mark.slow

@@ -93,3 +93,43 @@ def fewest_agreeing(n: int) -> int | None:
     """The power statement of the sign test: the fewest of n runs that must agree for p < 0.05 (SIGN_FORMULA); None
     when even n of n do not suffice (n <= 4: 0.5^4 = 0.0625)."""
     return next((k for k in range(n + 1) if majority_p_value(k, n) < SIZE), None)
+
+
+FISHER_FORMULA = "one-sided Fisher exact test on the 2 x 2 table of counts (scipy.stats.fisher_exact)"
+RANK_FORMULA = ("one-sided Mann-Whitney U test, exact permutation distribution with ties "
+                "(scipy.stats.mannwhitneyu, PermutationMethod)")
+
+
+def share_smaller_p(k1: int, n1: int, k2: int, n2: int) -> float:
+    """One-sided p that the share k1/n1 comes from a smaller rate than k2/n2 (FISHER_FORMULA); 1.0 when either
+    group is empty (no evidence)."""
+    from scipy.stats import fisher_exact
+
+    if min(n1, n2) == 0:
+        return 1.0
+    return float(fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="less").pvalue)
+
+
+def fewest_for_share_difference(n1: int, n2: int) -> int | None:
+    """The power statement of `share_smaller_p`: with none of n1 in the first group, the fewest of n2 in the second
+    that make p < 0.05; None when even n2 of n2 do not."""
+    return next((k for k in range(n2 + 1) if share_smaller_p(0, n1, k, n2) < SIZE), None)
+
+
+def smaller_p(a: np.ndarray, b: np.ndarray) -> float:
+    """One-sided p that the values a tend to be smaller than b (RANK_FORMULA; ties, e.g. runs censored at the
+    budget, are handled exactly by the permutation distribution); 1.0 when either sample is empty."""
+    from scipy.stats import PermutationMethod, mannwhitneyu
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if min(len(a), len(b)) == 0:
+        return 1.0
+    if np.ptp(np.concatenate([a, b])) == 0:  # every value tied: nothing tells the samples apart
+        return 1.0
+    return float(mannwhitneyu(a, b, alternative="less", method=PermutationMethod(n_resamples=20000,
+                                                                                 random_state=0)).pvalue)
+
+
+def smallest_rank_p(n1: int, n2: int) -> float:
+    """The power statement of `smaller_p`: the smallest p it can give, 1 / C(n1 + n2, n1) (complete separation)."""
+    return 1.0 / math.comb(n1 + n2, n1) if min(n1, n2) else 1.0

@@ -3,7 +3,9 @@
 A run is named by its study (`grid`: the `gan` section's pi x rule grid; `zoo`: the objectives-zoo
 figure's runs at pi = 1/2; `convention`: the jspi-convention figure's Gaussian runs, trained as the `gan`
 section says but with the figure's pi_mode and a random start per seed; `manifold`: the manifold-q figure's mlp
-runs, trained as the `gan` section says but with the figure's latent dimension, below the data's), target, generator kind, update rule, discriminator kind, pi and seed. Its
+runs, trained as the `gan` section says but with the figure's latent dimension, below the data's; `dsteps`,
+`speed`, `piconv`: the Gaussian runs of the dynamics figures, `gandiv.gan.dynamics`, whose `discriminator` token
+names the variant the figure varies), target, generator kind, update rule, discriminator kind, pi and seed. Its
 folder, its training settings, its random streams, the config keys its jobs read and its group's
 evaluation table all come from here, so the workflow has one training rule and one evaluation rule.
 Pure config logic (no TensorFlow): the workflow imports it to build its DAG.
@@ -16,12 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gandiv.gan import zoo
+from gandiv.gan import dynamics, zoo
 from gandiv.gan.kinds import DiscriminatorKind
 from gandiv.path_tokens import int_token, number_token, parse_number
 from gandiv.seeding import Streams, run_streams
 
-STUDIES = ("grid", "zoo", "convention", "manifold")
+STUDIES = ("grid", "zoo", "convention", "manifold", *dynamics.STUDIES)
 RUN_FOLDER = "results/gan/{study}/{target}/{generator}/{update_rule}/{discriminator}/pi{pi}/seed{seed}"
 EVALUATION_TABLE = "results/gan/{study}/{target}/{generator}/evaluation.csv"
 RUN_FILES = ("generator.weights.h5", "discriminator.weights.h5", "history.csv", "snapshots.npz", "status.json")
@@ -66,7 +68,8 @@ class GanRun:
         """What names the run in its status.json (the grid's records keep the keys they always had)."""
         record = {"target": self.target, "generator": self.generator, "rule": self.update_rule, "pi": self.pi,
                   "seed": self.seed}
-        return record | {"discriminator": self.discriminator} if self.study == "zoo" else record
+        named = self.study == "zoo" or self.study in dynamics.STUDIES
+        return record | {"discriminator": self.discriminator} if named else record
 
     def streams(self) -> Streams:
         """The run's random streams: the same for its training and its evaluation, unrelated to any other run's."""
@@ -139,16 +142,24 @@ def manifold_runs(config: Mapping, target: str | None = None) -> list[GanRun]:
             for rule in settings["rules"] for seed in settings["seeds"]]
 
 
+def dynamics_runs(config: Mapping, study: str, target: str | None = None) -> list[GanRun]:
+    """Every run of one dynamics study (`gandiv.gan.dynamics`): its figure's rules x variants x pi x seeds."""
+    return [GanRun(study, t, "gaussian", rule, token, pi, seed)
+            for t, rule, token, pi, seed in dynamics.run_names(config, study, target)]
+
+
 def all_runs(config: Mapping) -> list[GanRun]:
     """Every GAN run the config asks for."""
-    return grid_runs(config) + zoo_runs(config) + convention_runs(config) + manifold_runs(config)
+    return grid_runs(config) + zoo_runs(config) + convention_runs(config) + manifold_runs(config) + \
+        [run for study in dynamics.STUDIES for run in dynamics_runs(config, study)]
 
 
 def runs_of(config: Mapping, study: str, target: str, generator: str) -> list[GanRun]:
     """The runs of one evaluation group."""
     runs = {"grid": lambda: grid_runs(config, target, generator), "zoo": lambda: zoo_runs(config, target),
             "convention": lambda: convention_runs(config, target),
-            "manifold": lambda: manifold_runs(config, target)}[study]()
+            "manifold": lambda: manifold_runs(config, target),
+            **{name: (lambda name=name: dynamics_runs(config, name, target)) for name in dynamics.STUDIES}}[study]()
     return [run for run in runs if run.generator == generator]
 
 
@@ -159,7 +170,8 @@ def evaluation_groups(config: Mapping) -> list[tuple[str, str, str]]:
 
 def study_settings(config: Mapping, study: str) -> Mapping:
     """The config section a study's device, threads, group size and evaluation settings live in: `gan` (the grid,
-    and the convention and manifold studies, which train as the grid does), or the objectives-zoo figure's."""
+    and the convention, manifold and dynamics studies, which train as the grid does), or the objectives-zoo
+    figure's."""
     if study not in STUDIES:
         raise ValueError(f"unknown GAN study {study!r}; studies: {', '.join(STUDIES)}")
     return config["figures"][ZOO] if study == "zoo" else config["gan"]
@@ -171,7 +183,9 @@ def training_settings(config: Mapping, run: GanRun) -> dict:
     The grid: the `gan` section's training keys, one discriminator step per generator step, no weight
     clipping, no gradient penalty (logit rules only). The convention study: the same, with the jspi-convention
     figure's `pi_mode` and its `start_sd` in the generator's settings. The manifold study: the same, with the
-    manifold-q figure's `latent_dim` in the generator's settings. The zoo: see
+    manifold-q figure's `latent_dim` in the generator's settings. The dynamics studies: the same, with their
+    figure's steps, steps per call and start and their variant's D-steps and pi_mode
+    (`gandiv.gan.dynamics.training_overrides`). The zoo: see
     `gandiv.gan.zoo.training_settings`.
     """
     if run.study == "zoo":
@@ -181,7 +195,9 @@ def training_settings(config: Mapping, run: GanRun) -> dict:
                 "d_steps": 1, "weight_clip": None, "gp_weight": 0.0}
     if run.study == "convention":
         settings |= {"pi_mode": config["figures"][CONVENTION]["pi_mode"]}
-    return settings | network_settings(config, run) if run.study in ("convention", "manifold") else settings
+    if run.study in dynamics.STUDIES:
+        settings |= dynamics.training_overrides(config, run.study, run.discriminator)
+    return settings if run.study == "grid" else settings | network_settings(config, run)
 
 
 def network_settings(config: Mapping, run: GanRun) -> dict:
@@ -194,6 +210,8 @@ def network_settings(config: Mapping, run: GanRun) -> dict:
         generator["start_sd"] = config["figures"][CONVENTION]["start_sd"]
     if run.study == "manifold":
         generator["latent_dim"] = config["figures"][MANIFOLD]["latent_dim"]
+    if run.study in dynamics.STUDIES:
+        generator["start_mean"] = dynamics.variant(config, run.study, run.discriminator).start_mean
     return {"generator": generator, "discriminator": config["gan"]["discriminator"]}
 
 
@@ -218,6 +236,10 @@ def threads(config: Mapping, study: str) -> int:
 
 def training_keys(config: Mapping, study: str, target: str, rules: list[str]) -> list[str]:
     """Dotted config keys a training (or the evaluation) of the study on `target` with these rules reads."""
+    if study in dynamics.STUDIES:
+        return [f"gan.{key}" for key in config["gan"] if key not in ("grid", "evaluation", "threads", "steps",
+                                                                     "steps_per_call")] + \
+            dynamics.figure_keys(config, study) + [f"targets.{target}"]
     if study in ("grid", "convention", "manifold"):
         own = {"grid": [], "convention": [f"figures.{CONVENTION}.{key}" for key in ("pi_mode", "start_sd")],
                "manifold": [f"figures.{MANIFOLD}.latent_dim"]}[study]
@@ -237,9 +259,10 @@ def training_keys(config: Mapping, study: str, target: str, rules: list[str]) ->
 def evaluation_keys(config: Mapping, study: str, target: str) -> list[str]:
     """Dotted config keys the evaluation of a (study, target) group reads: where it runs, the networks' sizes (to
     rebuild them, `network_settings`), the evaluation's settings and the target."""
-    if study in ("grid", "convention", "manifold"):
-        own = {"grid": [], "convention": [f"figures.{CONVENTION}.start_sd"],
-               "manifold": [f"figures.{MANIFOLD}.latent_dim"]}[study]
+    if study in ("grid", "convention", "manifold", *dynamics.STUDIES):
+        own = dynamics.figure_keys(config, study) if study in dynamics.STUDIES else \
+            {"grid": [], "convention": [f"figures.{CONVENTION}.start_sd"],
+             "manifold": [f"figures.{MANIFOLD}.latent_dim"]}[study]
         return ["gan.device", "gan.generator", "gan.discriminator", "gan.evaluation", *own, f"targets.{target}"]
     settings = config["figures"][ZOO]
     keys = ["device", "generator", "discriminator", "density_runs.targets", "evaluation", "min_mode_share"]

@@ -104,11 +104,13 @@ def build_run(target, generator_kind: str, streams: Streams, settings: dict) -> 
     discriminator = make_discriminator(target.dim, disc_settings["hidden"], disc_settings["depth"],
                                        streams.sequence("discriminator_weights"),
                                        disc_settings.get("spectral_norm", False))
-    start_sd = float(gen_settings.get("start_sd", 0.0))
+    start_sd, start_mean = float(gen_settings.get("start_sd", 0.0)), gen_settings.get("start_mean")
+    if (start_sd > 0 or start_mean is not None) and kind is not GeneratorKind.GAUSSIAN:
+        raise ValueError(f"start_sd and start_mean set a Gaussian generator's start; got a {kind.value} generator")
     if start_sd > 0:
-        if kind is not GeneratorKind.GAUSSIAN:
-            raise ValueError(f"start_sd {start_sd} draws a Gaussian generator's start; got a {kind.value} generator")
         generator.mean.assign(gaussian_start(streams, target.dim, start_sd).astype("float32"))
+    if start_mean is not None:  # a fixed start, the same for every seed (the dynamics studies)
+        generator.mean.assign(np.full(target.dim, start_mean, dtype="float32"))
     return RunNetworks(generator, discriminator, latent_dim)
 
 

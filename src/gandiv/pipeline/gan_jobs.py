@@ -11,7 +11,7 @@ import pandas as pd
 from gandiv.exact.densities import target_from_config
 from gandiv.results_io import (load_weights, read_csv, read_json, read_npz, save_weights, write_csv, write_json,
                                write_npz)
-from gandiv.gan import runs
+from gandiv.gan import dynamics, runs
 from gandiv.gan.runs import GanRun, training_settings
 from gandiv.seeding import run_streams
 
@@ -58,7 +58,8 @@ def train_group_job(config, folders: list[str], threads: int) -> None:
 EVALUATION_IDS = {"grid": ("target", "generator", "rule", "pi", "seed"),
                   "zoo": ("target", "generator", "rule", "discriminator", "seed"),
                   "convention": ("target", "generator", "rule", "pi", "seed"),
-                  "manifold": ("target", "generator", "rule", "pi", "seed")}
+                  "manifold": ("target", "generator", "rule", "pi", "seed"),
+                  **{study: ("target", "generator", "rule", "discriminator", "pi", "seed") for study in dynamics.STUDIES}}
 
 
 def evaluate_group_job(config, study: str, target_name: str, folders: list[str], threads: int, out_csv: str) -> None:

@@ -21,7 +21,7 @@ from scipy.optimize import root
 
 from gandiv.exact.densities import GaussianMixture
 from gandiv.exact.divergences import js_pi_on_grid, kl_on_grid
-from gandiv.exact.families import GaussianFamily
+from gandiv.exact.families import Family, GaussianFamily
 from gandiv.exact.fitting import FitProblem, Objective, fit_problem, same_minimum, starting_points
 from gandiv.update_rules import UpdateRule, optimal_logit, unit
 from gandiv.exact.quadrature import Grid
@@ -44,6 +44,33 @@ def field_jacobian(field, theta: np.ndarray, step: float = FD_STEP) -> np.ndarra
     """dF_i / dtheta_j by central differences (symmetry, i.e. F being a gradient, is not assumed)."""
     columns = [(field(theta + step * e) - field(theta - step * e)) / (2.0 * step) for e in np.eye(len(theta))]
     return np.array(columns).T
+
+
+def ideal_adam_path(target: GaussianMixture, rule: UpdateRule, pi: float, start: np.ndarray, steps: int, every: int,
+                    optimizer: dict, quad: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A 1-D Gaussian generator trained with the ideal discriminator: Keras's Adam (Kingma & Ba 2015, with Keras's
+    epsilon 1e-7 outside the root) on the exact expected generator gradient F (`generator_field`, D* refit before
+    every step), from `start` = (mean, sd), in the generator's own parameters (mean, log sd).
+
+    optimizer: `gan.optimizer` (g_learning_rate, beta_1, beta_2 defaulting to 0.999). Returns the steps (K,) =
+    0, every, 2 every, ..., steps and the (mean, sd) there (K, 2), x units. No noise: what infinitely many D-steps
+    and infinitely large batches would do.
+    """
+    family = GaussianFamily(1, Family.FULL)
+    problem = fit_problem(target, family, Objective.KL_PQ, **(quad or {}))
+    theta = np.array([start[0], np.log(start[1])], dtype=float)
+    lr, b1, b2 = optimizer["g_learning_rate"], optimizer["beta_1"], optimizer.get("beta_2", 0.999)
+    m, v = np.zeros(2), np.zeros(2)
+    kept_steps, kept = [0], [theta.copy()]
+    for t in range(1, steps + 1):
+        g = generator_field(problem.log_p, problem.grid, family, theta, rule, pi)
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        theta = theta - lr * np.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + 1e-7)
+        if t % every == 0:
+            kept_steps.append(t)
+            kept.append(theta.copy())
+    path = np.array(kept)
+    return np.array(kept_steps), np.column_stack([path[:, 0], np.exp(path[:, 1])])
 
 
 @dataclass(frozen=True)
