@@ -187,3 +187,26 @@ def test_a_dynamics_figure_without_a_gan_section_is_refused_by_name(config):
         bad["figures"].pop(figure_id)
     with pytest.raises(ConfigError, match="figures.d-steps.*`gan` section"):
         validate_config(bad, load_schema())
+
+
+def test_verdicts_that_could_not_have_seen_an_effect_say_inconclusive(config):
+    # nonsaturating-speed: no run converged at either start -> every value ties at the budget: untestable
+    never = tidy([{"rule": rule, "variant": start, "pi": 0.5, "seed": seed, "outcome": "travelling"}
+                  for start in ("start2", "start10") for rule in dynamics.SPEED_RULES for seed in range(5)])
+    assert nonsaturating_speed.judge(Computed(never), ctx(config, "nonsaturating-speed"))["verdict"] == "inconclusive"
+    # pi-convergence with two rules: 16 tests, level 0.05/16 = 0.0031 < 1/252, the smallest p of 5 against 5 seeds
+    two_rules = copy.deepcopy(config)
+    two_rules["figures"]["pi-convergence"]["rules"] = ["minimax", "nonsaturating"]
+    table = pd.concat([pi_table(False), pi_table(False).assign(rule="nonsaturating")])
+    assert pi_convergence.judge(Computed(table), ctx(two_rules, "pi-convergence"))["verdict"] == "inconclusive"
+    # the same seeds under one rule (8 tests, level 0.00625 > 1/252) can decide: no effect -> not reproduced
+    assert pi_convergence.judge(Computed(pi_table(False)), ctx(config, "pi-convergence"))["verdict"] == \
+        "not reproduced"
+    assert set(dynamics.SPEED_RULES) <= {"minimax", "nonsaturating", "kl"}
+
+
+def test_speed_refuses_more_seeds_than_one_group_holds(config):
+    bad = copy.deepcopy(config)
+    bad["figures"]["nonsaturating-speed"]["seeds"] = list(range(8))
+    with pytest.raises(ConfigError, match="figures.nonsaturating-speed.seeds"):
+        validate_config(bad, load_schema())

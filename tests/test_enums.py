@@ -70,8 +70,6 @@ SCHEMA_ENUMS = {
     "figures/ss-inconsistency/properties/training/properties/annealed/items": _annealed_schedules,
     # critic-w1 reads the critics' runs: the rules whose discriminator is a Wasserstein critic
     "figures/critic-w1/properties/rules/items": lambda: [UpdateRule.WGAN, UpdateRule.WGAN_GP],
-    # nonsaturating-speed compares exactly these two
-    "figures/nonsaturating-speed/properties/rules/items": lambda: [UpdateRule.MINIMAX, UpdateRule.NONSATURATING],
     "figures/pi-convergence/properties/pi_modes/items": _pi_modes,
 }
 

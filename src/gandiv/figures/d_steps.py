@@ -10,6 +10,7 @@ seed; each run's outcome and rate are measured against the exact stationary poin
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -45,7 +46,7 @@ properties:
     type: array
     minItems: 2
     uniqueItems: true
-    items: {type: integer, minimum: 1, maximum: 100}
+    items: {type: integer, minimum: 1, maximum: 50}  # unrolled inside the compiled step (gandiv.gan.model)
     default: [1, 2, 5, 20]
   pi:
     $ref: "#/$defs/probability"
@@ -115,7 +116,7 @@ def draw(computed: Computed, ctx: Context):
     rules, ds = list(ctx.settings["rules"]), list(ctx.settings["d_steps"])
     tol = dt.tolerance(ctx.config)[0]
     fig, axes = figure(ncols=len(rules) + 1, width=4.0, height=3.3)
-    colours = dict(zip(ds, ["tab:blue", "tab:green", "tab:orange", "tab:red", "tab:purple", "tab:brown"] * 3))
+    colours = dict(zip(ds, plt.get_cmap("viridis")(np.linspace(0.0, 0.85, len(ds)))))
     for ax, rule in zip(axes[0], rules):
         for (r, variant, _, _), (steps, distance) in computed.extras["curves"].items():
             if r == rule and variant == dt.IDEAL:
@@ -188,9 +189,15 @@ def judge(computed: Computed, ctx: Context) -> dict:
                                       f"{n_many} with {many}: few D-steps stabilise training")
     elif share_few >= share_many:
         status = "not reproduced"
-        text = (f"{u_few} of {n_few} runs with {few} D-step(s) are unstable and {u_many} of {n_many} with {many}: "
-                f"many D-steps did not destabilise training, so there was nothing for few to prevent"
-                + (f" (an unstable share of {fewest}/{n_many} with {many} would have shown)" if fewest else ""))
+        if u_many == 0:
+            text = (f"no run was unstable with {few} or with {many} D-steps: many D-steps did not destabilise "
+                    f"training, so there was nothing for few to prevent"
+                    + (f" ({fewest} unstable of {n_many} with {many} would have shown an effect)" if fewest else ""))
+        elif share_few > share_many:
+            text = (f"runs with {few} D-step(s) were more often unstable ({u_few} of {n_few}) than with {many} "
+                    f"({u_many} of {n_many})")
+        else:
+            text = f"runs were as often unstable with {few} D-step(s) as with {many} ({u_few} of {n_few} each)"
     else:
         status, text = "inconclusive", (f"fewer unstable runs with {few} D-step(s) ({u_few}/{n_few}) than with {many} "
                                         f"({u_many}/{n_many}), but not significantly (p = {p:.2g})")

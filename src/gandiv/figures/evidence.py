@@ -126,8 +126,8 @@ def smaller_p(a: np.ndarray, b: np.ndarray) -> float:
         return 1.0
     if np.ptp(np.concatenate([a, b])) == 0:  # every value tied: nothing tells the samples apart
         return 1.0
-    return float(mannwhitneyu(a, b, alternative="less", method=PermutationMethod(n_resamples=20000,
-                                                                                 random_state=0)).pvalue)
+    # n_resamples = inf: every distinct split is enumerated (C(n1 + n2, n1), 184,756 for 10 against 10)
+    return float(mannwhitneyu(a, b, alternative="less", method=PermutationMethod(n_resamples=np.inf)).pvalue)
 
 
 def smallest_rank_p(n1: int, n2: int) -> float:

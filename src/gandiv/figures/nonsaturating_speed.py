@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gandiv.config_error import ConfigError
 from gandiv.figures import dynamics_tables as dt
 from gandiv.figures.evidence import MIN_SEEDS, RANK_FORMULA, smaller_p, smallest_rank_p
 from gandiv.figures.recipe import Computed, Context, Needs, verdict
@@ -34,14 +35,6 @@ additionalProperties: false
 required: [target]
 properties:
   target: {$ref: "#/$defs/dynamics_target"}
-  rules:
-    description: The two rules compared.
-    type: array
-    items: {type: string, enum: [minimax, nonsaturating]}
-    minItems: 2
-    maxItems: 2
-    uniqueItems: true
-    default: [minimax, nonsaturating]
   start_means:
     description: >-
       The generator's initial means (x units; its sd starts at 1), no duplicates: near P, and far enough that
@@ -65,8 +58,14 @@ NEEDS = Needs(("target", "start_means", "steps"), config=dt.CONFIG_KEYS, targets
 
 
 def check(settings, config) -> None:
-    """The dynamics studies' rules (`dynamics.check_study`)."""
+    """The dynamics studies' rules (`dynamics.check_study`), and both rules' runs of a start in one training group
+    (2 x seeds <= gan.group_size), so that they share the wall time per step (ConfigError naming the key)."""
     dynamics.check_study(ID, settings, config)
+    size = config["gan"].get("group_size", 15)
+    if 2 * len(settings["seeds"]) > size:
+        raise ConfigError(f"figures.{ID}.seeds", f"{len(settings['seeds'])} seeds x 2 rules do not fit in one "
+                                                 f"training group of gan.group_size {size}",
+                          f"at most {size // 2} seeds (or a larger gan.group_size)")
 
 
 def inputs(config) -> dict:
@@ -127,8 +126,12 @@ def draw(computed: Computed, ctx: Context):
 
 def start_reading(fast: np.ndarray, slow: np.ndarray) -> tuple[str, float, float]:
     """At one start: "faster" if the FAST rule's censored steps are smaller (RANK_FORMULA, p < 0.05), "slower" if
-    larger, "no difference" otherwise; with both one-sided p values."""
+    larger, "no difference" otherwise, "untestable" if no run of either rule converged (every value ties at the
+    budget); with both one-sided p values."""
     p_fast, p_slow = smaller_p(fast, slow), smaller_p(slow, fast)
+    budget = max(np.max(fast, initial=0.0), np.max(slow, initial=0.0))
+    if np.all(np.concatenate([fast, slow]) == budget) and budget > 0:
+        return "untestable", p_fast, p_slow
     return ("faster" if p_fast < 0.05 else "slower" if p_slow < 0.05 else "no difference"), p_fast, p_slow
 
 
@@ -137,7 +140,7 @@ def judge(computed: Computed, ctx: Context) -> dict:
     did) of the non-saturating rule against minimax, by a one-sided rank test each way (`start_reading`).
     Reproduced if non-saturating is faster at every start, partly if at some, not reproduced if at none (with at
     least MIN_SEEDS runs per rule and start, enough for p < 0.05 on a complete separation), inconclusive if a cell
-    has fewer runs."""
+    has fewer runs or, with no start faster, no run converged at some start (nothing to compare there)."""
     w, budget = wide(computed.table), int(ctx.settings["steps"])
     starts = list(ctx.settings["start_means"])
     readings, numbers = {}, []
@@ -156,7 +159,8 @@ def judge(computed: Computed, ctx: Context) -> dict:
                     (f"start {start:g}: p that {SLOW} is faster", p_slow, "p"),
                     (f"start {start:g}: smallest p the runs allow", smallest_rank_p(len(fast), len(slow)), "p")]
     faster = [s for s, r in readings.items() if r == "faster"]
-    said = "; ".join(f"from N({s:g}, 1) {FAST} is {'as fast as' if r == 'no difference' else r + ' than'} {SLOW}"
+    said = "; ".join(f"from N({s:g}, 1) no run of either rule converged" if r == "untestable" else
+                     f"from N({s:g}, 1) {FAST} is {'as fast as' if r == 'no difference' else r + ' than'} {SLOW}"
                      for s, r in readings.items())
     if fewest < MIN_SEEDS:
         status, text = "inconclusive", f"a (rule, start) cell has {fewest} runs ({MIN_SEEDS} needed)"
@@ -164,6 +168,8 @@ def judge(computed: Computed, ctx: Context) -> dict:
         status, text = "reproduced", said
     elif faster:
         status, text = "partly", said
+    elif "untestable" in readings.values():
+        status, text = "inconclusive", said
     else:
         status, text = "not reproduced", said
     summary = f"{len(w)} runs on {ctx.settings['target']}, steps to within the tolerance of θ* = P: {text}."

@@ -140,6 +140,8 @@ def comparisons(w: pd.DataFrame, settings, budget: int) -> list[dict]:
                 u_end = int(cell.outcome.isin(UNSTABLE).sum())
                 found.append({"rule": rule, "mode": mode, "pi": end, "centre": centre, "runs": len(cell),
                               "centre_runs": len(base), "unstable": u_end, "centre_unstable": u_base,
+                              "converged": int((cell.outcome == "converged").sum()),
+                              "centre_converged": int((base.outcome == "converged").sum()),
                               "p_unstable": share_smaller_p(u_base, len(base), u_end, len(cell)),
                               "p_slower": smaller_p(dt.censored(base, budget), dt.censored(cell, budget)),
                               "p_faster": smaller_p(dt.censored(cell, budget), dt.censored(base, budget)),
@@ -147,11 +149,21 @@ def comparisons(w: pd.DataFrame, settings, budget: int) -> list[dict]:
     return found
 
 
+def reachable(c: dict, level: float) -> bool:
+    """Whether a comparison (`comparisons`) could show an adverse effect at `level`: the smaller of the smallest p
+    of its rank test (`smallest_rank_p`) and of its Fisher test (none unstable near 1/2, all at the end) is below
+    it."""
+    fisher = share_smaller_p(0, c["centre_runs"], c["runs"], c["runs"])
+    return min(smallest_rank_p(c["runs"], c["centre_runs"]), fisher) < level
+
+
 def judge(computed: Computed, ctx: Context) -> dict:
     """Each end pi against the pi nearest 1/2, per rule and pi mode, for more unstable runs (FISHER_FORMULA) and more
     steps to tolerance (RANK_FORMULA, runs that did not converge counting as slowest), every test at SIZE divided by
-    the number of tests (Bonferroni). Reproduced if some end pi has an adverse effect; not reproduced if none has
-    (every cell with at least MIN_SEEDS runs); inconclusive if a cell has fewer."""
+    the number of tests (Bonferroni). Reproduced if some end pi has an adverse effect; not reproduced if none has;
+    inconclusive if a cell has fewer than MIN_SEEDS runs, or, with no adverse effect found, if some comparison could
+    not have found one: its runs cannot reach the corrected level even when completely separated (`reachable`), or
+    none of them converged or was unstable (nothing to compare)."""
     w, budget = dt.runs_wide(computed.table), int(ctx.settings["steps"])
     found = comparisons(w, ctx.settings, budget)
     level = SIZE / max(2 * len(found), 1)
@@ -174,10 +186,18 @@ def judge(computed: Computed, ctx: Context) -> dict:
             adverse.append(name)
         elif c["p_faster"] < level:
             helped.append(name)
+    blind = [c for c in found if not reachable(c, level)]
+    idle = [c for c in found if c["converged"] + c["centre_converged"] + c["unstable"] + c["centre_unstable"] == 0]
     if fewest < MIN_SEEDS:
         status, text = "inconclusive", f"a cell has {fewest} runs ({MIN_SEEDS} needed)"
     elif adverse:
         status, text = "reproduced", "adverse effects: " + "; ".join(adverse)
+    elif blind:
+        status, text = "inconclusive", (f"no adverse effect found, but {len(blind)} comparison(s) cannot reach the "
+                                        f"corrected level {level:.3g} even on a complete separation: more seeds needed")
+    elif idle:
+        status, text = "inconclusive", (f"no adverse effect found, but in {len(idle)} comparison(s) no run converged "
+                                        f"or was unstable: nothing to compare")
     else:
         status = "not reproduced"
         text = ("no end π converges less often or more slowly than π near 1/2"

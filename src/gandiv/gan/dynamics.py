@@ -24,6 +24,7 @@ from gandiv.path_tokens import number_token, parse_number
 
 STUDIES = {"dsteps": "d-steps", "speed": "nonsaturating-speed", "piconv": "pi-convergence"}  # study -> figure
 FIGURE_KEYS = ("target", "steps", "steps_per_call")  # what every study's training reads from its figure
+SPEED_RULES = ("minimax", "nonsaturating")  # the two rules nonsaturating-speed compares
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,9 @@ def run_names(config: Mapping, study: str, target: str | None = None) -> list[tu
     if settings is None or target not in (None, settings["target"]):
         return []
     pis = settings["pi"] if isinstance(settings["pi"], list) else [settings["pi"]]
+    rules = SPEED_RULES if study == "speed" else settings["rules"]
     return [(settings["target"], rule, token, pi, seed) for rule, token, pi, seed
-            in itertools.product(settings["rules"], tokens(study, settings), pis, settings["seeds"])]
+            in itertools.product(rules, tokens(study, settings), pis, settings["seeds"])]
 
 
 def training_overrides(config: Mapping, study: str, token: str) -> dict:

@@ -15,11 +15,13 @@ A run's parameters theta_k = (m_k, s_k) at its snapshot steps t_k are read off i
                BLOWUP * max(d_0, 1) (the generator ran away)
   converged    d_k <= tol at every snapshot from some step T on, with T at least `window` steps before the last
                snapshot; T, the first such step, is the run's steps to tolerance: its **rate** (fewer is faster)
-  oscillating  in the final window d rose by more than tol above its running minimum (came nearer, went away)
+  oscillating  in the final window d rose by more than tol above its running minimum (it went away from theta*
+               after being nearer, or drifted away)
   travelling   in the final window d fell by more than tol and never rose by more than tol (still approaching,
                too slowly for the budget)
-  stalled      the rest: moved by at most tol in the final window and rests farther than tol from theta* (a
-               saturated discriminator's dead gradient, or a point that is not stationary for the ideal one)
+  stalled      the rest: d changed by at most tol in the final window without staying within tol through it (a
+               saturated discriminator's dead gradient, a point that is not stationary for the ideal one, or an
+               arrival too late to count)
 
 "Converged" is thus the project's criterion (the generator stays put over the last window, `gandiv.gan.convergence`)
 plus "at the point its rule aims at". A run that did not converge has no steps to tolerance (NaN); comparisons of
@@ -82,11 +84,16 @@ def distances(theta: np.ndarray, theta_star: np.ndarray) -> np.ndarray:
 
 def classify(steps: np.ndarray, distance: np.ndarray, diverged: bool, tol: float, window: int) -> Outcome:
     """A run's Outcome (module docstring) from its snapshot steps (K,) (0 first, increasing) and its distances
-    (K,) from theta* (target scales). ValueError for fewer than two snapshots or unequal lengths."""
+    (K,) from theta* (target scales). ValueError for fewer than two snapshots, unequal lengths, steps that do not
+    increase from 0, or a history shorter than the window (no run could converge in it)."""
     steps, distance = np.asarray(steps, float), np.asarray(distance, float)
     if len(steps) != len(distance) or len(steps) < 2:
         raise ValueError(f"need matching steps and distances, at least two: got {len(steps)} and {len(distance)}")
+    if steps[0] != 0 or np.any(np.diff(steps) <= 0):
+        raise ValueError("snapshot steps must start at 0 and increase")
     last = steps[-1]
+    if last < window:
+        raise ValueError(f"{last:.0f} steps of history are shorter than the {window}-step window")
     # the last snapshot at or before the window's start anchors it, as in gandiv.gan.convergence.assess
     before = np.flatnonzero(steps <= last - window)
     anchor = int(before[-1]) if len(before) else 0

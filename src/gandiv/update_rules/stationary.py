@@ -19,12 +19,12 @@ import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.optimize import root
 
-from gandiv.exact.densities import GaussianMixture
+from gandiv.exact.densities import GaussianMixture, gaussian
 from gandiv.exact.divergences import js_pi_on_grid, kl_on_grid
 from gandiv.exact.families import Family, GaussianFamily
 from gandiv.exact.fitting import FitProblem, Objective, fit_problem, same_minimum, starting_points
 from gandiv.update_rules import UpdateRule, optimal_logit, unit
-from gandiv.exact.quadrature import Grid
+from gandiv.exact.quadrature import Grid, grid_for
 
 FIELD_TOL = 1e-7  # a root must have |F| below this
 FD_STEP = 1e-5  # central differences for the Jacobian: truncation ~h^2, round-off ~1e-16/h, both < 1e-9
@@ -54,16 +54,22 @@ def ideal_adam_path(target: GaussianMixture, rule: UpdateRule, pi: float, start:
 
     optimizer: `gan.optimizer` (g_learning_rate, beta_1, beta_2 defaulting to 0.999). Returns the steps (K,) =
     0, every, 2 every, ..., steps and the (mean, sd) there (K, 2), x units. No noise: what infinitely many D-steps
-    and infinitely large batches would do.
+    and infinitely large batches would do. The field's grid (`quad`: grid_for's settings) covers P and Q with twice
+    its sd, and is laid anew whenever Q (mean +- 8 sd) would leave it, so the field is never truncated
+    (QuadratureError from grid_for if P and Q are too far apart in scale for one grid).
     """
     family = GaussianFamily(1, Family.FULL)
-    problem = fit_problem(target, family, Objective.KL_PQ, **(quad or {}))
     theta = np.array([start[0], np.log(start[1])], dtype=float)
     lr, b1, b2 = optimizer["g_learning_rate"], optimizer["beta_1"], optimizer.get("beta_2", 0.999)
     m, v = np.zeros(2), np.zeros(2)
     kept_steps, kept = [0], [theta.copy()]
+    grid = None
     for t in range(1, steps + 1):
-        g = generator_field(problem.log_p, problem.grid, family, theta, rule, pi)
+        mean, sd = theta[0], np.exp(theta[1])
+        if grid is None or not (grid.axes[0][0] <= mean - 8 * sd and mean + 8 * sd <= grid.axes[0][-1]):
+            grid = grid_for(target, gaussian([mean], [[(2.0 * sd) ** 2]]), **(quad or {}))
+            log_p = target.log_prob(grid.points)
+        g = generator_field(log_p, grid, family, theta, rule, pi)
         m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
         theta = theta - lr * np.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + 1e-7)
         if t % every == 0:
