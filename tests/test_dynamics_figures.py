@@ -210,3 +210,17 @@ def test_speed_refuses_more_seeds_than_one_group_holds(config):
     bad["figures"]["nonsaturating-speed"]["seeds"] = list(range(8))
     with pytest.raises(ConfigError, match="figures.nonsaturating-speed.seeds"):
         validate_config(bad, load_schema())
+
+
+def test_a_fixed_start_is_the_gaussian_generators_initial_mean_for_every_seed(config):
+    from gandiv.exact.densities import target_from_config
+    from gandiv.gan.training import build_run
+
+    far = [r for r in runs.dynamics_runs(config, "speed") if r.discriminator == "start10"]
+    target = target_from_config(config["targets"][far[0].target])
+    for run in far[:2]:  # two seeds: the same start, whatever the streams
+        model = build_run(target, "gaussian", run.streams(), runs.network_settings(config, run))
+        assert np.asarray(model.generator.mean).tolist() == [10.0]
+        assert np.asarray(model.generator.cholesky()).tolist() == [[1.0]]
+    with pytest.raises(ValueError, match="start_mean"):
+        build_run(target, "mlp", far[0].streams(), runs.network_settings(config, far[0]))
