@@ -99,26 +99,33 @@ def report_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def draw(computed: Computed, ctx: Context):
-    """Per pi mode: each run's steps to tolerance against pi (crosses at the budget: did not converge), the median,
-    and the share of unstable runs on a second axis."""
+    """Per pi mode: each run's steps to tolerance against pi (crosses at the budget: did not converge) with each
+    rule's median, and on a second axis the share of unstable runs (oscillating or diverged) per pi."""
     modes, budget = list(ctx.settings["pi_modes"]), int(ctx.settings["steps"])
     w = dt.runs_wide(computed.table)
     fig, axes = figure(ncols=len(modes), width=4.4, height=3.3)
     for ax, mode in zip(axes[0], modes):
         rows = w[w.variant == mode]
+        twin = ax.twinx()
         for rule, colour in zip(ctx.settings["rules"], ["tab:blue", "tab:orange", "tab:green"]):
             r = rows[rows.rule == rule]
             done = r[r.outcome == "converged"]
             ax.plot(done.pi, done.steps_to_tol, "o", ms=3, color=colour, alpha=0.7)
-            ax.plot(r[r.outcome != "converged"].pi, np.full((r.outcome != "converged").sum(), budget), "x",
-                    color=colour)
+            missed = r[r.outcome != "converged"]
+            if len(missed):
+                ax.plot(missed.pi, np.full(len(missed), budget), "x", color=colour, label=f"{rule}: not converged")
             med = done.groupby("pi").steps_to_tol.median()
             ax.plot(med.index, med.to_numpy(), "-", color=colour, label=f"{rule}: median steps to tolerance")
-        ax.axhline(budget, color="0.5", ls=":", lw=0.8)
+            unstable = r.groupby("pi").outcome.apply(lambda o: float(o.isin(UNSTABLE).mean()))
+            twin.plot(unstable.index, unstable.to_numpy(), "s:", ms=3, color=colour, alpha=0.6,
+                      label=f"{rule}: unstable share")
+        twin.set_ylim(-0.05, 1.05)
+        twin.set_ylabel("share oscillating or diverged")
         ax.set_xlabel("π")
-        ax.set_ylabel("steps to tolerance (× at the budget: not converged)")
+        ax.set_ylabel("steps to tolerance" + (" (× at the budget)" if (rows.outcome != "converged").any() else ""))
         ax.set_title(f"π as {'loss weights' if mode == 'weights' else 'the real share of each batch'}", fontsize=9)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper center")
+        twin.legend(fontsize=7, loc="center right")
     return fig
 
 
