@@ -128,7 +128,7 @@ def draw(computed: Computed, ctx: Context):
             ax.plot([], [], color=colours[d], label=f"{d} D-step{'s' if d > 1 else ''}")
         ax.set_yscale("log")
         ax.set_xlabel("generator step")
-        ax.set_ylabel("distance to θ* (target scales)")
+        ax.set_ylabel("distance to θ* (target scales; floor 1e-4)")
         ax.set_title(f"{rule}: runs from N({ctx.settings['start_mean']:g}, 1)", fontsize=9)
         ax.legend(fontsize=7)
     n = counts(computed.table).reset_index()
@@ -148,8 +148,8 @@ def draw(computed: Computed, ctx: Context):
         twin.plot(cell.d_steps, cell.median_steps_to_tol, marker + ":", color="0.4",
                   label=f"{rule}: median steps to tol.")
     twin.set_ylabel("median steps to tolerance (converged runs)")
-    ax.legend(fontsize=7, loc="center left")
-    twin.legend(fontsize=7, loc="center right")
+    ax.legend(fontsize=7, loc="upper left")
+    twin.legend(fontsize=7, loc="lower right")
     return fig
 
 
