@@ -26,6 +26,12 @@ def _generator_kinds(*names):
     return [GeneratorKind(name) for name in names] if names else list(GeneratorKind)
 
 
+def _joint_rules():
+    from gandiv.update_rules.joint import JOINT_RULES
+
+    return list(JOINT_RULES)
+
+
 def _pi_modes():
     from gandiv.gan.model import PiMode
 
@@ -71,6 +77,8 @@ SCHEMA_ENUMS = {
     # critic-w1 reads the critics' runs: the rules whose discriminator is a Wasserstein critic
     "figures/critic-w1/properties/rules/items": lambda: [UpdateRule.WGAN, UpdateRule.WGAN_GP],
     "figures/pi-convergence/properties/pi_modes/items": _pi_modes,
+    # local-convergence: the rules with joint dynamics (gandiv.update_rules.joint)
+    "figures/local-convergence/properties/rules/items": lambda: _joint_rules(),
 }
 
 

@@ -12,7 +12,7 @@ from gandiv.update_rules.stationary import stationary_points
 
 OVERLAPPING = GaussianMixture(np.array([0.7, 0.3]), np.array([[-2.0], [2.0]]), np.array([[[1.0]], [[1.0]]]))
 LINE = GaussianFamily(1, Family.FULL)
-RULES = [UpdateRule.MINIMAX, UpdateRule.NONSATURATING, UpdateRule.KL]
+RULES = [UpdateRule.MINIMAX, UpdateRule.NONSATURATING, UpdateRule.KL]  # the rules with ideal-D stationary points
 H = 1e-5  # central differences: truncation ~h^2 |v'''| ~ 1e-10, round-off ~1e-16 / h ~ 1e-11
 
 
@@ -20,12 +20,13 @@ def _fd(fn, z, h=H):
     return np.array([(fn(z + h * e) - fn(z - h * e)) / (2 * h) for e in np.eye(len(z))]).T
 
 
-@pytest.mark.parametrize("rule", RULES)
-@pytest.mark.parametrize("pi", [0.2, 0.5])
-def test_analytic_jacobian_matches_finite_differences_of_the_field(rule, pi):
+@pytest.mark.parametrize("rule", joint.JOINT_RULES)
+@pytest.mark.parametrize("pi, r1, noise_sd", [(0.2, 0.0, 0.0), (0.5, 0.0, 0.0), (0.5, 0.7, 0.0), (0.3, 0.0, 0.6),
+                                              (0.7, 0.4, 0.3)])
+def test_analytic_jacobian_matches_finite_differences_of_the_field(rule, pi, r1, noise_sd):
     # away from any equilibrium, so every term of the Jacobian is exercised
     z = np.array([-0.7, np.log(1.6), 0.3, 0.2, -0.15, 0.9])
-    problem = joint.JointProblem.around(OVERLAPPING, rule, pi, z[:2])
+    problem = joint.JointProblem.around(OVERLAPPING, rule, pi, z[:2], r1=r1, noise_sd=noise_sd)
     np.testing.assert_allclose(problem.jacobian(z), _fd(problem.field, z), rtol=1e-6, atol=1e-8)
     # and the field is the gradient of the two losses (descended by each player)
     fd_g = _fd(lambda t: np.array([problem.loss_values(np.concatenate([t, z[2:]]))[0]]), z[:2])[0]
@@ -85,3 +86,49 @@ def test_dirac_gan_converges_exactly_where_the_paper_says():
         assert joint.spectral_radius(alt) == pytest.approx(1.0, abs=1e-12)
     for lam in (joint.dirac_eigenvalues(r1=0.3), joint.dirac_eigenvalues(noise_sd=0.7)):
         assert np.all(lam.real < 0) and np.all(np.abs(1 + 0.1 * lam) < 1)
+
+
+@pytest.mark.parametrize("rule", joint.JOINT_RULES)
+@pytest.mark.parametrize("noise_sd", [0.0, 0.5])
+def test_the_family_holds_every_rules_optimal_discriminator_for_any_generator(rule, noise_sd):
+    # at w*(theta) the discriminator's gradient vanishes whatever theta: cross-entropy's optimum is the optimal logit,
+    # least squares' is tanh of its half (module docstring); with instance noise, of the smoothed pair
+    for theta in (np.array([0.4, np.log(0.8)]), np.array([-1.5, np.log(2.0)])):
+        problem = joint.JointProblem.around(OVERLAPPING, rule, 0.35, theta, noise_sd=noise_sd)
+        z = np.concatenate([theta, joint.optimal_weights(theta, 0.35, noise_sd)])
+        assert np.abs(problem.field(z)[2:]).max() < 1e-9
+
+
+def test_score_and_slope_helpers_against_finite_differences():
+    x = np.linspace(-4, 4, 9)
+    theta = np.array([0.3, np.log(1.3)])
+    for noise_sd in (0.0, 0.8):
+        log_q, score, d_score = joint.log_q_terms(theta, x, noise_sd)
+        fd = _fd(lambda t: joint.log_q_terms(t, x, noise_sd)[0], theta)
+        np.testing.assert_allclose(score, fd.T, atol=1e-8)
+        fd2 = np.stack([_fd(lambda t, i=i: joint.log_q_terms(t, x, noise_sd)[1][i], theta).T for i in range(2)])
+        np.testing.assert_allclose(d_score, fd2, atol=1e-7)
+    slope = joint.log_p_slope(OVERLAPPING, x)
+    fd = (OVERLAPPING.log_prob((x + H)[:, None]) - OVERLAPPING.log_prob((x - H)[:, None])) / (2 * H)
+    np.testing.assert_allclose(slope, fd, atol=1e-8)
+
+
+def test_regularised_equilibria_are_found_and_least_squares_has_its_own():
+    theta = stationary_points(OVERLAPPING, LINE, UpdateRule.MINIMAX, 0.5, n_starts=4, seed=0)[0].theta
+    start = np.concatenate([theta, joint.optimal_weights(theta, 0.5)])
+    for rule, r1, noise_sd in ((UpdateRule.MINIMAX, 1.0, 0.0), (UpdateRule.MINIMAX, 0.0, 0.5),
+                               (UpdateRule.LSGAN, 0.0, 0.0)):
+        problem = joint.JointProblem.around(OVERLAPPING, rule, 0.5, theta, r1=r1, noise_sd=noise_sd)
+        z = problem.equilibrium(start)
+        assert np.abs(problem.field(z)).max() < joint.ROOT_TOL
+        if r1 == 0:  # without R1 the discriminator at the equilibrium is the optimal one for its generator
+            np.testing.assert_allclose(z[2:], joint.optimal_weights(z[:2], 0.5, noise_sd), atol=1e-7)
+    with pytest.raises(ValueError, match="no joint dynamics"):
+        joint.losses(UpdateRule.WGAN)
+
+
+def test_convergent_steps_follow_the_spectral_radius():
+    # a stable field: small steps converge, steps beyond 2 / the largest |eigenvalue| do not
+    jac = -np.diag([1.0, 2.0, 0.5, 0.5, 4.0, 1.0])
+    ok = joint.convergent_steps(jac, "simultaneous", np.array([0.1, 0.4, 0.49, 0.51, 1.0]))
+    assert ok.tolist() == [True, True, True, False, False]

@@ -39,7 +39,7 @@ def test_smoke_builds_every_configured_figure_and_the_report(smoke_run):
     assert 'data-verdict="not built yet">0<' in html  # no figure is missing from the report
     # one seed per cell: every verdict that reads GAN runs must say the evidence is too thin, not pass
     for figure_id in ("gan-grid", "kl-rule-theory", "jspi-convention", "swissroll-kl", "critic-w1", "manifold-q",
-                      "d-steps", "nonsaturating-speed", "pi-convergence"):
+                      "d-steps", "nonsaturating-speed", "pi-convergence", "local-convergence"):
         record = json.loads((smoke_run / "results" / "verdicts" / f"{figure_id}.json").read_text())
         assert record["verdict"] == "inconclusive", (figure_id, record["summary"])
     assert 'src="http' not in html and "href=\"http" not in html  # self-contained

@@ -1,4 +1,4 @@
-"""Joint dynamics of a 1-D Gaussian generator and a discriminator whose family holds the optimal logit.
+"""Joint dynamics of a 1-D Gaussian generator and a discriminator whose family holds the optimal one.
 
 Mescheder, Geiger & Nowozin (2018), "Which training methods for GANs actually converge?", study the generator and
 discriminator together: gradient descent on both is locally convergent at an equilibrium exactly when the Jacobian
@@ -6,37 +6,84 @@ of its update map has spectral radius below 1. Their Dirac-GAN (a point-mass gen
 no pi and no KL rule; here the same analysis runs on this project's targets, rules and pi.
 
 Generator Q_theta = N(m, s^2) with theta = (m, log s), the Keras GaussianGenerator's own parameters. Discriminator
-logit a_w(x) = w . phi(x), phi(x) = (1, x, x^2, log p(x)): for a Gaussian Q the family holds the optimal logit
+a_w(x) = w . phi(x), phi(x) = (1, x, x^2, log p(x)), read as a logit (minimax, non-saturating, KL) or through
+s = tanh(a / 2) as a least-squares score (codes -1, 1, generator target 0). For a Gaussian Q the family holds the
+optimal logit
     log(pi p / ((1 - pi) q_theta)) = log(pi / (1 - pi)) + log s + log(2 pi) / 2 + (x - m)^2 / (2 s^2) + log p,
-so at theta* (a rule's stationary point with the ideal discriminator, `gandiv.update_rules.stationary`) the pair
-(theta*, w*(theta*)) is an equilibrium of every logit rule (`optimal_weights`). P must not be Gaussian: then log p is
+and tanh of its half is the optimal least-squares score (pi p - (1 - pi) q) / (pi p + (1 - pi) q); so without
+regularisation (theta*, w*(theta*)) is an equilibrium of every rule, theta* the rule's stationary point with the
+ideal discriminator (`gandiv.update_rules.stationary`; `optimal_weights`). P must not be Gaussian: then log p is
 itself quadratic, the features are collinear and no equilibrium is isolated.
 
-Population losses by quadrature on a grid over P and Q (`JointProblem`):
-    L_D(w, theta) = pi E_P[softplus(-a)] + (1 - pi) E_Q[softplus(a)]  (the cross-entropy every logit rule's D uses)
-    L_G(theta, w) = E_Q[loss(a)]                                      (a frozen: theta enters through Q only)
-with loss the rule's generator loss on the logit (`RuleUnit.logit_loss`). The field is v(z) = -(dL_G/dtheta,
-dL_D/dw) at z = (theta, w) (6 entries), its Jacobian J (6 x 6) is analytic (`jacobian`; tested against finite
-differences). Gradient descent with learning rates h_g, h_d: simultaneous z' = z + H v(z), Jacobian I + H J;
-alternating (D first) w' = w + h_d v_w(theta, w), theta' = theta + h_g v_theta(theta, w'), Jacobian
-(I + h_g E_g J)(I + h_d E_d J) at an equilibrium (E_g, E_d select the generator's and discriminator's rows).
+Population losses by quadrature on a grid over P and Q (`JointProblem`), per sample through the output a:
+    L_D(w, theta) = pi E_P[l_real(a)] + (1 - pi) E_Q[l_fake(a)] + gamma/2 E_P[(da/dx)^2]     (R1, weight gamma)
+    L_G(theta, w) = E_Q[l_gen(a)]                                   (a frozen: theta enters through Q only)
+with the rule's per-sample losses (`Losses`: cross-entropy and the rule's generator loss on the logit; least
+squares on the score). Instance noise of scale sigma replaces P and Q by P * N(0, sigma^2) (exact for a mixture) and
+Q_theta * N(0, sigma^2) = N(m, s^2 + sigma^2), and log p by the smoothed log p_sigma in the features, so the
+family still holds the optimum. The field is v(z) = -(dL_G/dtheta, dL_D/dw) at z = (theta, w) (6 entries), its
+Jacobian J (6 x 6) analytic (`jacobian`; tested against finite differences). Gradient descent with learning rates
+h_g, h_d: simultaneous z' = z + H v(z), Jacobian I + H J; alternating (D first) w' = w + h_d v_w(theta, w),
+theta' = theta + h_g v_theta(theta, w'), Jacobian (I + h_g E_g J)(I + h_d E_d J) at an equilibrium.
 
-The groundwork of the `local-convergence` figure (issue 18: not built yet; the critics, least squares, the
-regularisers on this family and the trainings that check the eigenvalues' predictions are still to come).
+The groundwork of the `local-convergence` figure (issue 18: not built yet; the critics with their constraints and
+the trainings that check the eigenvalues' predictions are still to come).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, log_expit
+from scipy.integrate import solve_ivp
+from scipy.optimize import root
+from scipy.special import expit, softmax
 
 from gandiv.exact.densities import GaussianMixture, gaussian
 from gandiv.exact.quadrature import Grid, grid_for
 from gandiv.update_rules import UpdateRule, unit
 
 N_THETA, N_W = 2, 4  # generator (m, log s) and discriminator weights (1, x, x^2, log p)
+JOINT_RULES = (UpdateRule.MINIMAX, UpdateRule.NONSATURATING, UpdateRule.KL, UpdateRule.LSGAN)
+ROOT_TOL = 1e-10  # |v| at a numerically found equilibrium
+FLOW_TIME, FLOW_BOUND = 2e3, 20.0  # the generator's flow against the optimal discriminator: horizon, escape bound
+
+
+@dataclass(frozen=True)
+class Losses:
+    """A rule's per-sample losses as functions of the output a (arrays of the same shape): l_real, l_fake (the
+    discriminator's, with first and second derivatives) and l_gen (the generator's, with its first derivative)."""
+
+    real: tuple[Callable, Callable, Callable]
+    fake: tuple[Callable, Callable, Callable]
+    gen: tuple[Callable, Callable]
+
+
+def losses(rule: UpdateRule) -> Losses:
+    """The per-sample losses of one of JOINT_RULES; ValueError for another (the critics need a constraint first)."""
+    rule = UpdateRule(rule)
+    if rule not in JOINT_RULES:
+        raise ValueError(f"no joint dynamics for rule {rule.value!r}; rules: {', '.join(r.value for r in JOINT_RULES)}")
+    if rule is UpdateRule.LSGAN:  # s = tanh(a/2), s' = (1 - s^2)/2, s'' = -s s'
+        def s(a):
+            return np.tanh(a / 2)
+
+        def ds(a):
+            return (1 - s(a) ** 2) / 2
+
+        def squared(code):
+            return (lambda a: (s(a) - code) ** 2 / 2, lambda a: (s(a) - code) * ds(a),
+                    lambda a: ds(a) ** 2 - (s(a) - code) * s(a) * ds(a))
+
+        return Losses(squared(1.0), squared(-1.0), squared(0.0)[:2])
+    u = unit(rule)
+
+    def curvature(a):
+        return expit(a) * expit(-a)
+
+    return Losses((lambda a: np.logaddexp(0, -a), lambda a: -expit(-a), curvature),
+                  (lambda a: np.logaddexp(0, a), expit, curvature), (u.logit_loss, u.logit_loss_grad))
 
 
 def features(x: np.ndarray, log_p: np.ndarray) -> np.ndarray:
@@ -44,82 +91,156 @@ def features(x: np.ndarray, log_p: np.ndarray) -> np.ndarray:
     return np.stack([np.ones_like(x), x, x * x, log_p])
 
 
-def optimal_weights(theta: np.ndarray, pi: float) -> np.ndarray:
-    """w with a_w = log(pi p / ((1 - pi) q_theta)) exactly (module docstring), shape (4,)."""
-    m, s = theta[0], np.exp(theta[1])
-    return np.array([np.log(pi) - np.log1p(-pi) + theta[1] + 0.5 * np.log(2 * np.pi) + m * m / (2 * s * s),
-                     -m / (s * s), 1.0 / (2 * s * s), 1.0])
+def optimal_weights(theta: np.ndarray, pi: float, noise_sd: float = 0.0) -> np.ndarray:
+    """w with a_w = log(pi p_sigma / ((1 - pi) q_theta,sigma)) exactly (module docstring), shape (4,): the optimal
+    logit, and for least squares the optimal score's a (s = tanh(a/2))."""
+    m, var = theta[0], np.exp(2 * theta[1]) + noise_sd**2
+    return np.array([np.log(pi) - np.log1p(-pi) + 0.5 * np.log(2 * np.pi * var) + m * m / (2 * var), -m / var,
+                     1.0 / (2 * var), 1.0])
 
 
-def _log_q_and_derivatives(theta: np.ndarray, x: np.ndarray):
-    """log q_theta(x) (n,), its score (2, n) and the score's derivative d score_i / d theta_j (2, 2, n)."""
+def log_q_terms(theta: np.ndarray, x: np.ndarray, noise_sd: float = 0.0):
+    """log q(x) of N(m, s^2 + noise_sd^2) (n,), its score in theta = (m, log s) (2, n) and the score's derivative
+    d score_i / d theta_j (2, 2, n)."""
     m, u = theta
     s2 = np.exp(2 * u)
+    var = s2 + noise_sd**2
     r = x - m
-    log_q = -u - 0.5 * np.log(2 * np.pi) - r * r / (2 * s2)
-    score = np.stack([r / s2, r * r / s2 - 1.0])
-    d_score = np.array([[-np.ones_like(x) / s2, -2 * r / s2], [-2 * r / s2, -2 * r * r / s2]])
-    return log_q, score, d_score
+    log_q = -0.5 * np.log(2 * np.pi * var) - r * r / (2 * var)
+    dlogq_dvar = -0.5 / var + r * r / (2 * var**2)
+    score = np.stack([r / var, 2 * s2 * dlogq_dvar])
+    d_mm = -np.ones_like(x) / var
+    d_mu = -2 * s2 * r / var**2
+    d_uu = 4 * s2 * dlogq_dvar + 4 * s2 * s2 * (0.5 / var**2 - r * r / var**3)
+    return log_q, score, np.array([[d_mm, d_mu], [d_mu, d_uu]])
+
+
+def log_p_slope(target: GaussianMixture, x: np.ndarray) -> np.ndarray:
+    """d log p / dx of a 1-D mixture at points x (n,): the responsibility-weighted component slopes."""
+    resp = softmax(target.component_log_probs(x[:, None]) + np.log(target.weights), axis=1)
+    slopes = -(x[:, None] - target.means[:, 0]) / target.covariances[:, 0, 0]
+    return np.sum(resp * slopes, axis=1)
 
 
 @dataclass(frozen=True)
 class JointProblem:
-    """One target, update rule (minimax, nonsaturating or kl) and prior pi on a fixed quadrature grid."""
+    """One target (as the discriminator sees it: smoothed by the instance noise), rule, prior pi, R1 weight and
+    instance-noise scale on a fixed quadrature grid."""
 
     target: GaussianMixture
     rule: UpdateRule
     pi: float
     grid: Grid
+    r1: float = 0.0
+    noise_sd: float = 0.0
 
     @classmethod
-    def around(cls, target: GaussianMixture, rule: UpdateRule, pi: float, theta: np.ndarray,
-               quad: dict | None = None) -> JointProblem:
-        """The problem on a grid covering P and Q_theta with twice its sd (`gandiv.exact.quadrature.grid_for`)."""
+    def around(cls, target: GaussianMixture, rule: UpdateRule, pi: float, theta: np.ndarray, r1: float = 0.0,
+               noise_sd: float = 0.0, quad: dict | None = None) -> JointProblem:
+        """The problem on a grid covering P (smoothed) and Q_theta (smoothed) with twice its sd."""
         if target.dim != 1:
             raise ValueError(f"the joint dynamics are for 1-D targets; got a {target.dim}-D one")
-        unit(UpdateRule(rule)).logit_loss(np.zeros(1))  # ValueError for a rule without a loss on the logit
-        q = gaussian([theta[0]], [[(2.0 * np.exp(theta[1])) ** 2]])
-        return cls(target, UpdateRule(rule), pi, grid_for(target, q, **(quad or {})))
+        losses(rule)  # ValueError for a rule without joint dynamics
+        if r1 < 0 or noise_sd < 0:
+            raise ValueError(f"r1 and noise_sd must be >= 0; got {r1} and {noise_sd}")
+        seen = GaussianMixture(target.weights, target.means, target.covariances + noise_sd**2)
+        sd = np.sqrt(np.exp(2 * theta[1]) + noise_sd**2)
+        q = gaussian([theta[0]], [[(2.0 * sd) ** 2]])
+        return cls(seen, UpdateRule(rule), pi, grid_for(seen, q, **(quad or {})), r1, noise_sd)
 
     def _terms(self, theta: np.ndarray, w: np.ndarray):
         x = self.grid.points[:, 0]
         log_p = self.target.log_prob(self.grid.points)
         phi = features(x, log_p)
-        log_q, score, d_score = _log_q_and_derivatives(theta, x)
-        return phi, w @ phi, np.exp(log_p) * self.grid.cell, np.exp(log_q) * self.grid.cell, score, d_score
+        log_q, score, d_score = log_q_terms(theta, x, self.noise_sd)
+        # d a / dx and its gradient in w, for R1
+        psi = np.stack([np.zeros_like(x), np.ones_like(x), 2 * x, log_p_slope(self.target, x)])
+        return phi, w @ phi, np.exp(log_p) * self.grid.cell, np.exp(log_q) * self.grid.cell, score, d_score, psi
 
     def field(self, z: np.ndarray) -> np.ndarray:
         """v(z) = -(dL_G/dtheta, dL_D/dw), shape (6,)."""
         theta, w = z[:N_THETA], z[N_THETA:]
-        phi, a, p_dx, q_dx, score, _ = self._terms(theta, w)
-        loss = unit(self.rule).logit_loss(a)
-        g_grad = score @ (q_dx * loss)
-        d_grad = -self.pi * phi @ (p_dx * expit(-a)) + (1 - self.pi) * phi @ (q_dx * expit(a))
+        phi, a, p_dx, q_dx, score, _, psi = self._terms(theta, w)
+        f = losses(self.rule)
+        g_grad = score @ (q_dx * f.gen[0](a))
+        d_grad = self.pi * phi @ (p_dx * f.real[1](a)) + (1 - self.pi) * phi @ (q_dx * f.fake[1](a))
+        d_grad += self.r1 * psi @ (p_dx * (w @ psi))
         return -np.concatenate([g_grad, d_grad])
 
     def jacobian(self, z: np.ndarray) -> np.ndarray:
         """dv/dz (6 x 6), analytic: the derivatives of the two gradients in `field` under the integral."""
         theta, w = z[:N_THETA], z[N_THETA:]
-        phi, a, p_dx, q_dx, score, d_score = self._terms(theta, w)
-        u = unit(self.rule)
-        loss, slope = u.logit_loss(a), u.logit_loss_grad(a)
-        sig = expit(a)
-        curvature = sig * (1 - sig)
-        # generator rows: d/dtheta int q score loss = int q (score score^T + d score) loss; d/dw = int q score loss' phi
+        phi, a, p_dx, q_dx, score, d_score, psi = self._terms(theta, w)
+        f = losses(self.rule)
+        loss, slope = f.gen[0](a), f.gen[1](a)
         gg = np.einsum("in,jn,n->ij", score, score, q_dx * loss) + np.einsum("ijn,n->ij", d_score, q_dx * loss)
         gw = np.einsum("in,jn,n->ij", score, phi, q_dx * slope)
-        # discriminator rows: d/dw of the cross-entropy's gradient, and d/dtheta through Q
-        dw = np.einsum("in,jn,n->ij", phi, phi, (self.pi * p_dx + (1 - self.pi) * q_dx) * curvature)
-        dg = (1 - self.pi) * np.einsum("in,jn,n->ij", phi, score, q_dx * sig)
+        weight = self.pi * p_dx * f.real[2](a) + (1 - self.pi) * q_dx * f.fake[2](a)
+        dw = np.einsum("in,jn,n->ij", phi, phi, weight) + self.r1 * np.einsum("in,jn,n->ij", psi, psi, p_dx)
+        dg = (1 - self.pi) * np.einsum("in,jn,n->ij", phi, score, q_dx * f.fake[1](a))
         return -np.block([[gg, gw], [dg, dw]])
 
     def loss_values(self, z: np.ndarray) -> tuple[float, float]:
-        """(L_G, L_D) at z, nats: what the field descends (for checks)."""
+        """(L_G, L_D) at z, nats for the logit rules: what the field descends (for checks)."""
         theta, w = z[:N_THETA], z[N_THETA:]
-        _, a, p_dx, q_dx, _, _ = self._terms(theta, w)
-        l_g = float(q_dx @ unit(self.rule).logit_loss(a))
-        l_d = float(self.pi * p_dx @ -log_expit(a) + (1 - self.pi) * q_dx @ -log_expit(-a))
-        return l_g, l_d
+        _, a, p_dx, q_dx, _, _, psi = self._terms(theta, w)
+        f = losses(self.rule)
+        l_d = self.pi * p_dx @ f.real[0](a) + (1 - self.pi) * q_dx @ f.fake[0](a)
+        return float(q_dx @ f.gen[0](a)), float(l_d + self.r1 / 2 * p_dx @ (w @ psi) ** 2)
+
+    def equilibrium(self, start: np.ndarray) -> np.ndarray:
+        """A root of the field near `start` (6,) (scipy.optimize.root with the analytic Jacobian); RuntimeError if
+        none with |v| < ROOT_TOL is found (R1 moves the equilibrium off (theta*, w*) where P is not in the
+        generator's family)."""
+        found = root(self.field, start, jac=self.jacobian, method="hybr", tol=1e-14)
+        if not np.abs(self.field(found.x)).max() < ROOT_TOL:  # Levenberg-Marquardt from where hybr stopped
+            found = root(self.field, found.x, jac=self.jacobian, method="lm", tol=1e-14)
+        if not np.abs(self.field(found.x)).max() < ROOT_TOL:
+            raise RuntimeError(f"no equilibrium near {np.round(start, 4).tolist()}: |v| = "
+                               f"{np.abs(self.field(found.x)).max():.2e} ({found.message})")
+        self._check_resolved(found.x)
+        return found.x
+
+
+    def generator_equilibrium(self, theta0: np.ndarray) -> np.ndarray:
+        """Without R1: the equilibrium z = (theta, w*(theta)) whose generator part solves the generator's field
+        against the optimal discriminator (which the family holds, also with instance noise), a 2-D root search from
+        theta0 (scipy.optimize.root); RuntimeError if |v| < ROOT_TOL is not reached. The way to least squares'
+        equilibria, whose ideal-discriminator stationary points `stationary` does not compute."""
+        if self.r1:
+            raise ValueError("with R1 the discriminator at equilibrium is not the optimal one: use `equilibrium`")
+
+        def state(theta):
+            return np.concatenate([theta, optimal_weights(theta, self.pi, self.noise_sd)])
+
+        def reduced(theta):
+            return self.field(state(theta))[:N_THETA]
+
+        # follow the generator's flow against the optimal discriminator first (root finding alone stalls far from a
+        # root), then polish; a flow that runs off (|mean| or |log sd| beyond FLOW_BOUND) is no equilibrium
+        flow = solve_ivp(lambda _, theta: reduced(theta), (0.0, FLOW_TIME), np.asarray(theta0, float), rtol=1e-8,
+                         atol=1e-10, events=_runaway)
+        found = root(reduced, flow.y[:, -1], method="hybr", tol=1e-14)
+        z = state(found.x)
+        if not np.abs(self.field(z)).max() < ROOT_TOL:
+            raise RuntimeError(f"no generator equilibrium near theta = {np.round(theta0, 4).tolist()}: |v| = "
+                               f"{np.abs(self.field(z)).max():.2e} ({found.message})")
+        self._check_resolved(z)
+        return z
+
+    def _check_resolved(self, z: np.ndarray) -> None:
+        """RuntimeError if Q's sd at z is below 4 grid spacings (a collapsed generator: the grid cannot resolve it,
+        and the quadrature's field is not to be trusted)."""
+        spacing = self.grid.axes[0][1] - self.grid.axes[0][0]
+        if np.exp(z[1]) < 4 * spacing:
+            raise RuntimeError(f"the generator collapsed (sd {np.exp(z[1]):.2e} below 4 grid spacings)")
+
+
+def _runaway(_, theta):
+    return FLOW_BOUND - np.abs(theta).max()
+
+
+_runaway.terminal = True
 
 
 def simultaneous_map_jacobian(jacobian: np.ndarray, h_g: float, h_d: float) -> np.ndarray:
@@ -141,6 +262,13 @@ def alternating_map_jacobian(jacobian: np.ndarray, h_g: float, h_d: float) -> np
 def spectral_radius(matrix: np.ndarray) -> float:
     """Largest |eigenvalue|: below 1, the iteration is locally convergent."""
     return float(np.max(np.abs(np.linalg.eigvals(matrix))))
+
+
+def convergent_steps(jacobian: np.ndarray, scheme: str, steps: np.ndarray, ratio: float = 1.0) -> np.ndarray:
+    """For each step size h of `steps` (learning rates h_g = h, h_d = ratio h), whether the scheme ("simultaneous" or
+    "alternating") is locally convergent (spectral radius < 1): bool (len(steps),)."""
+    make = {"simultaneous": simultaneous_map_jacobian, "alternating": alternating_map_jacobian}[scheme]
+    return np.array([spectral_radius(make(jacobian, h, ratio * h)) < 1.0 for h in steps])
 
 
 def dirac_field(z: np.ndarray, r1: float = 0.0, noise_sd: float = 0.0, nodes: int = 40) -> np.ndarray:
@@ -169,5 +297,5 @@ def dirac_eigenvalues(slope: float = 0.5, curvature: float = -0.25, r1: float = 
     slope = f'(0), curvature = f''(0) of the loss f (the standard GAN's: 1/2 and -1/4); r1 = gamma; noise_sd = sigma.
     """
     trace = 2 * curvature * noise_sd**2 - r1
-    root = np.sqrt(complex(trace**2 / 4 - slope**2))
-    return np.array([trace / 2 + root, trace / 2 - root])
+    root_ = np.sqrt(complex(trace**2 / 4 - slope**2))
+    return np.array([trace / 2 + root_, trace / 2 - root_])
