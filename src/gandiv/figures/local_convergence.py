@@ -106,25 +106,28 @@ def inputs(config) -> dict:
 
 
 def equilibrium(target, rule: UpdateRule, pi: float, variant: str, settings, quad: dict, seed: int) -> tuple:
-    """(problem, z*) for one cell. The logit rules' unregularised equilibrium is their ideal-discriminator stationary
-    point (the global stable one) with the optimal discriminator; least squares' and every rule's with instance
-    noise solve the generator's field against the optimal discriminator from there (`generator_equilibrium`); with
-    R1 the discriminator is not the optimal one and the full field is solved by continuation in R1's weight
-    (CONTINUATION steps). RuntimeError where no equilibrium is found."""
+    """(problem, z*) for one cell, the problem's grid laid around z* (P and Q at the equilibrium). The logit rules'
+    unregularised equilibrium is their ideal-discriminator stationary point (the global stable one) with the optimal
+    discriminator; least squares' and every rule's with instance noise solve the generator's field against the
+    optimal discriminator from there (`generator_equilibrium`); with R1 the discriminator is not the optimal one and
+    the full field is solved by continuation in R1's weight (CONTINUATION steps). RuntimeError where no equilibrium
+    is found or the generator collapsed there."""
     family = GaussianFamily(1, Family.FULL)
     base_rule = rule if rule is not UpdateRule.LSGAN else UpdateRule.MINIMAX
     theta = stationary_points(target, family, base_rule, pi, n_starts=4, seed=seed, quad=quad)[0].theta
     noise = settings["noise_sd"] if variant == "noise" else 0.0
-    problem = joint.JointProblem.around(target, rule, pi, theta, noise_sd=noise, quad=quad)
+    r1 = settings["r1"] if variant == "r1" else 0.0
     if rule is not UpdateRule.LSGAN and variant == "none":
-        return problem, np.concatenate([theta, joint.optimal_weights(theta, pi)])
-    if variant != "r1":
-        return problem, problem.generator_equilibrium(theta)
-    z = equilibrium(target, rule, pi, "none", settings, quad, seed)[1]
-    for k in range(1, CONTINUATION + 1):
-        problem = joint.JointProblem.around(target, rule, pi, z[:2], r1=settings["r1"] * k / CONTINUATION, quad=quad)
-        z = problem.equilibrium(z)
-    return problem, z
+        z = np.concatenate([theta, joint.optimal_weights(theta, pi)])
+    elif variant != "r1":
+        z = joint.JointProblem.around(target, rule, pi, theta, noise_sd=noise, quad=quad).generator_equilibrium(theta)
+    else:
+        z = equilibrium(target, rule, pi, "none", settings, quad, seed)[1]
+        for k in range(1, CONTINUATION + 1):
+            step = joint.JointProblem.around(target, rule, pi, z[:2], r1=r1 * k / CONTINUATION, quad=quad)
+            z = step.equilibrium(z)
+    problem = joint.JointProblem.around(target, rule, pi, z[:2], r1=r1, noise_sd=noise, quad=quad)
+    return problem, problem.equilibrium(z)  # polished on the grid laid around it
 
 
 def largest_convergent_step(jacobian: np.ndarray, scheme: str, steps: np.ndarray) -> float:

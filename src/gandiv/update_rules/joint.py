@@ -47,6 +47,7 @@ from gandiv.update_rules import UpdateRule, unit
 N_THETA, N_W = 2, 4  # generator (m, log s) and discriminator weights (1, x, x^2, log p)
 JOINT_RULES = (UpdateRule.MINIMAX, UpdateRule.NONSATURATING, UpdateRule.KL, UpdateRule.LSGAN)
 ROOT_TOL = 1e-10  # |v| at a numerically found equilibrium
+COLLAPSED = 1e-2  # a generator whose sd is below this fraction of P's narrowest component sd has collapsed
 FLOW_TIME, FLOW_BOUND = 2e3, 20.0  # the generator's flow against the optimal discriminator: horizon, escape bound
 
 
@@ -225,15 +226,18 @@ class JointProblem:
         if not np.abs(self.field(z)).max() < ROOT_TOL:
             raise RuntimeError(f"no generator equilibrium near theta = {np.round(theta0, 4).tolist()}: |v| = "
                                f"{np.abs(self.field(z)).max():.2e} ({found.message})")
-        self._check_resolved(z)
+        self._check_resolved(z, against_grid=False)  # the caller lays a grid around z (`around`) for the analysis
         return z
 
-    def _check_resolved(self, z: np.ndarray) -> None:
-        """RuntimeError if Q's sd at z is below 4 grid spacings (a collapsed generator: the grid cannot resolve it,
-        and the quadrature's field is not to be trusted)."""
-        spacing = self.grid.axes[0][1] - self.grid.axes[0][0]
-        if np.exp(z[1]) < 4 * spacing:
-            raise RuntimeError(f"the generator collapsed (sd {np.exp(z[1]):.2e} below 4 grid spacings)")
+    def _check_resolved(self, z: np.ndarray, against_grid: bool = True) -> None:
+        """RuntimeError if Q's sd at z is below COLLAPSED times P's narrowest component sd (a collapsed generator:
+        no equilibrium to analyse) or below one spacing of this problem's grid (lay the problem around z to resolve
+        it: `around`)."""
+        sd = np.exp(z[1])
+        if sd < COLLAPSED * self.target.min_sd():
+            raise RuntimeError(f"the generator collapsed (sd {sd:.2e})")
+        if against_grid and sd < self.grid.axes[0][1] - self.grid.axes[0][0]:
+            raise RuntimeError(f"Q's sd {sd:.2e} is below the grid's spacing: lay the problem around the point")
 
 
 def _runaway(_, theta):
