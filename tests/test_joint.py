@@ -132,3 +132,15 @@ def test_convergent_steps_follow_the_spectral_radius():
     jac = -np.diag([1.0, 2.0, 0.5, 0.5, 4.0, 1.0])
     ok = joint.convergent_steps(jac, "simultaneous", np.array([0.1, 0.4, 0.49, 0.51, 1.0]))
     assert ok.tolist() == [True, True, True, False, False]
+
+
+def test_collapsed_or_unresolved_generators_are_refused_and_a_grid_around_them_resolves():
+    wide = joint.JointProblem.around(OVERLAPPING, UpdateRule.MINIMAX, 0.5, np.array([0.0, 0.0]),
+                                     quad={"points_per_sd": 4})
+    narrow = np.array([0.0, np.log(0.1), 0.0, 0.0, 0.0, 1.0])  # sd 0.1 < the spacing 0.25 of a grid for sd 1
+    with pytest.raises(RuntimeError, match="spacing"):
+        wide._check_resolved(narrow)
+    joint.JointProblem.around(OVERLAPPING, UpdateRule.MINIMAX, 0.5, narrow[:2],
+                              quad={"points_per_sd": 4})._check_resolved(narrow)  # laid around it: resolved
+    with pytest.raises(RuntimeError, match="collapsed"):
+        wide._check_resolved(np.array([0.0, np.log(1e-4), 0.0, 0.0, 0.0, 1.0]), against_grid=False)
