@@ -308,6 +308,8 @@ def draw(computed: Computed, ctx: Context):
     axes[0, 1].set_yscale("log")
     axes[0, 1].set_xlabel("π")
     axes[0, 1].set_ylabel("largest convergent step h (simultaneous)")
+    axes[0, 1].axhline(1e-4, color="0.5", lw=0.6, ls=":")
+    axes[0, 1].set_title("at the 1e-4 floor: no step size converges", fontsize=8)
     ax = axes[0, 2]
     colour_of = {"stays": "tab:blue", "leaves": "tab:red", "undecided": "0.6"}
     for (rule, pi, variant, scheme), (steps, distance) in computed.extras["curves"].items():
