@@ -101,14 +101,16 @@ def runs_wide(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def outcome_counts(wide: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Per cell (the columns `by`): runs, each outcome's count, unstable runs (`trajectory.UNSTABLE`) and the median
-    steps to tolerance of the converged runs."""
+    """Per cell (the columns `by`): runs, each outcome's count, unstable runs (`trajectory.UNSTABLE`), and the median
+    and range (the spread over seeds) of the converged runs' steps to tolerance."""
     cells = wide.groupby(by)
     counts = pd.DataFrame({"runs": cells.size()})
     for name in trajectory.OUTCOMES:
         counts[name] = cells.outcome.apply(lambda o, name=name: int((o == name).sum()))
     counts["unstable"] = counts[list(trajectory.UNSTABLE)].sum(axis=1)
     counts["median_steps_to_tol"] = cells.steps_to_tol.median()
+    counts["steps_range"] = cells.steps_to_tol.agg(lambda s: f"{s.min():.0f}–{s.max():.0f}" if s.notna().any()
+                                                   else "–")
     return counts
 
 

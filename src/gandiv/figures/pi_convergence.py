@@ -95,7 +95,8 @@ def report_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"π enters as": n.variant, "π": n.pi, "runs": n.runs, "converged": n.converged,
                          "oscillating": n.oscillating, "diverged": n.diverged,
                          "travelling or stalled": n.travelling + n.stalled,
-                         "median steps to tolerance (converged)": n.median_steps_to_tol.round(0)})
+                         "median steps to tolerance (converged)": n.median_steps_to_tol.round(0),
+                         "range over seeds": n.steps_range})
 
 
 def draw(computed: Computed, ctx: Context):
