@@ -85,6 +85,8 @@ def test_smoke_numbers_agree_with_independent_computations(smoke_run):
         assert set(table.outcome) <= {"converged", "oscillating", "travelling", "stalled", "diverged"}
     ideal = pd.read_csv(smoke_run / "figures" / "d-steps.csv").query("variant == 'ideal'")
     assert set(ideal.rule) == set(SMOKE["figures"]["d-steps"]["rules"])
+    # the ideal path's error evidence: its distance moves by less than 1e-6 target scales on a grid twice as fine
+    assert (ideal[ideal.quantity == "quadrature_error"].value < 1e-6).all()
 
 
 @pytest.mark.slow

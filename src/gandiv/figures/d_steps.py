@@ -121,7 +121,7 @@ def draw(computed: Computed, ctx: Context):
     for ax, rule in zip(axes[0], rules):
         for (r, variant, _, _), (steps, distance) in computed.extras["curves"].items():
             if r == rule and variant == dt.IDEAL:
-                ax.plot(steps, np.maximum(distance, 1e-4), color="k", lw=1.5, ls="--", label="ideal D (exact)")
+                ax.plot(steps, np.maximum(distance, 1e-4), color="k", lw=1.5, ls="--", label="ideal D (quadrature)")
             elif r == rule:
                 ax.plot(steps, np.maximum(distance, 1e-4), color=colours[d_of(variant)], lw=0.7, alpha=0.8)
         ax.axhline(tol, color="0.3", ls="--", lw=0.8)
@@ -180,8 +180,10 @@ def judge(computed: Computed, ctx: Context) -> dict:
                     (f"{rule}, {d} D-steps: median steps to tolerance", row.median_steps_to_tol, "steps")]
     wide = dt.runs_wide(computed.table)
     for _, row in wide[wide.variant == dt.IDEAL].iterrows():
-        numbers.append((f"{row.rule}, ideal discriminator (exact gradients): steps to tolerance ({row.outcome})",
-                        row.steps_to_tol, "steps"))
+        numbers += [(f"{row.rule}, ideal discriminator (gradients by quadrature): steps to tolerance ({row.outcome})",
+                     row.steps_to_tol, "steps"),
+                    (f"{row.rule}, ideal discriminator: largest change of its path on a grid twice as fine",
+                     row.quadrature_error, "target scales")]
     share_few, share_many = u_few / max(n_few, 1), u_many / max(n_many, 1)
     if fewest_cell < MIN_SEEDS:
         status, text = "inconclusive", f"a cell has {fewest_cell} runs ({MIN_SEEDS} needed)"
