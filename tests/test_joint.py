@@ -8,6 +8,7 @@ from gandiv.exact.densities import GaussianMixture
 from gandiv.exact.families import Family, GaussianFamily
 from gandiv.update_rules import UpdateRule
 from gandiv.update_rules import joint
+from gandiv.update_rules.joint_penalty import log_p_derivatives
 from gandiv.update_rules.stationary import stationary_points
 
 OVERLAPPING = GaussianMixture(np.array([0.7, 0.3]), np.array([[-2.0], [2.0]]), np.array([[[1.0]], [[1.0]]]))
@@ -20,7 +21,7 @@ def _fd(fn, z, h=H):
     return np.array([(fn(z + h * e) - fn(z - h * e)) / (2 * h) for e in np.eye(len(z))]).T
 
 
-@pytest.mark.parametrize("rule", joint.JOINT_RULES)
+@pytest.mark.parametrize("rule", joint.CLASSIFIER_RULES)
 @pytest.mark.parametrize("pi, r1, noise_sd", [(0.2, 0.0, 0.0), (0.5, 0.0, 0.0), (0.5, 0.7, 0.0), (0.3, 0.0, 0.6),
                                               (0.7, 0.4, 0.3)])
 def test_analytic_jacobian_matches_finite_differences_of_the_field(rule, pi, r1, noise_sd):
@@ -88,7 +89,7 @@ def test_dirac_gan_converges_exactly_where_the_paper_says():
         assert np.all(lam.real < 0) and np.all(np.abs(1 + 0.1 * lam) < 1)
 
 
-@pytest.mark.parametrize("rule", joint.JOINT_RULES)
+@pytest.mark.parametrize("rule", joint.CLASSIFIER_RULES)
 @pytest.mark.parametrize("noise_sd", [0.0, 0.5])
 def test_the_family_holds_every_rules_optimal_discriminator_for_any_generator(rule, noise_sd):
     # at w*(theta) the discriminator's gradient vanishes whatever theta: cross-entropy's optimum is the optimal logit,
@@ -108,9 +109,11 @@ def test_score_and_slope_helpers_against_finite_differences():
         np.testing.assert_allclose(score, fd.T, atol=1e-8)
         fd2 = np.stack([_fd(lambda t, i=i: joint.log_q_terms(t, x, noise_sd)[1][i], theta).T for i in range(2)])
         np.testing.assert_allclose(d_score, fd2, atol=1e-7)
-    slope = joint.log_p_slope(OVERLAPPING, x)
+    slope, curvature = log_p_derivatives(OVERLAPPING, x)
     fd = (OVERLAPPING.log_prob((x + H)[:, None]) - OVERLAPPING.log_prob((x - H)[:, None])) / (2 * H)
     np.testing.assert_allclose(slope, fd, atol=1e-8)
+    fd2 = (log_p_derivatives(OVERLAPPING, x + H)[0] - log_p_derivatives(OVERLAPPING, x - H)[0]) / (2 * H)
+    np.testing.assert_allclose(curvature, fd2, atol=1e-7)
 
 
 def test_regularised_equilibria_are_found_and_least_squares_has_its_own():
@@ -123,8 +126,8 @@ def test_regularised_equilibria_are_found_and_least_squares_has_its_own():
         assert np.abs(problem.field(z)).max() < joint.ROOT_TOL
         if r1 == 0:  # without R1 the discriminator at the equilibrium is the optimal one for its generator
             np.testing.assert_allclose(z[2:], joint.optimal_weights(z[:2], 0.5, noise_sd), atol=1e-7)
-    with pytest.raises(ValueError, match="no joint dynamics"):
-        joint.losses(UpdateRule.WGAN)
+    with pytest.raises(ValueError, match="hinge"):
+        joint.losses("hinge")
 
 
 def test_convergent_steps_follow_the_spectral_radius():

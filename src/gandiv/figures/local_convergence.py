@@ -8,7 +8,9 @@ with the optimal discriminator), the eigenvalues of the joint field's Jacobian, 
 simultaneous and alternating gradient descent are locally convergent there. Then plain minibatch trainings from
 near each equilibrium (`gandiv.update_rules.joint_sgd`, the analysed updates at the `training` step size, over
 seeds) check what the spectral radius predicts; and the Dirac-GAN's eigenvalues (from its own field) against the
-paper's closed forms. The critics (WGAN, WGAN-GP) are not in this figure yet: their equilibria need a constraint.
+paper's closed forms. The critics (WGAN, WGAN-GP) have no pi: one cell per strength of the constraint that makes
+their equilibrium isolated (WGAN's box |w_i| <= clip, whose face weights are held; WGAN-GP's penalty weight lambda,
+in the Jacobian with its kinks), their generator started from the moment-matched Gaussian.
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ properties:
     type: array
     minItems: 1
     uniqueItems: true
-    items: {type: string, enum: [minimax, nonsaturating, kl, lsgan]}
-    default: [minimax, nonsaturating, kl, lsgan]
+    items: {type: string, enum: [minimax, nonsaturating, kl, lsgan, wgan, wgan_gp]}
+    default: [minimax, nonsaturating, kl, lsgan, wgan, wgan_gp]
   pi:
     description: Priors on real data, no duplicates.
     type: array
@@ -53,6 +55,26 @@ properties:
     items: {$ref: "#/$defs/probability"}
     default: [0.1, 0.3, 0.5, 0.7, 0.9]
   r1: {description: Weight gamma of the R1 variant., type: number, exclusiveMinimum: 0, default: 0.1}
+  critics:
+    description: The critics' constraint strengths, one cell each (a critic has no prior pi).
+    type: object
+    additionalProperties: false
+    default: {}
+    properties:
+      clip:
+        description: WGAN's box half-widths c (every critic weight clipped to [-c, c]), no duplicates.
+        type: array
+        minItems: 1
+        uniqueItems: true
+        items: {type: number, exclusiveMinimum: 0}
+        default: [0.01, 0.1]
+      gp:
+        description: WGAN-GP's penalty weights lambda, no duplicates.
+        type: array
+        minItems: 1
+        uniqueItems: true
+        items: {type: number, exclusiveMinimum: 0}
+        default: [0.1, 1.0, 10.0]
   noise_sd: {description: Scale sigma (x units) of the instance-noise variant., type: number, exclusiveMinimum: 0, default: 0.5}
   step_sizes:
     description: Step sizes h (h_g = h_d = h) scanned for local convergence, log-spaced between the two ends.
@@ -85,6 +107,18 @@ LEAVE, STAY = 3.0, 1.0  # a run left when its final distance is > LEAVE x its st
 DECISIVE = 3.0  # a cell is decided when the predicted growth rho^steps is > DECISIVE or the map contracts (rho < 1)
 AGREE = 0.9  # share of decided cells whose trainings must do what the eigenvalues predict
 MIN_DECIDED = 5
+MIN_SEEDS = 3  # a cell's trainings are clear only with a majority of at least this many seeds
+NO_PI = -1.0  # the critics' pi inside `cells` (pivoting drops NaN keys); NaN outside
+DIRAC_STEPS = (0.01, 0.1)
+
+
+def DIRAC_CASES(settings) -> tuple:  # noqa: N802 (a table of the settings)
+    """The Dirac-GAN's cases (name, loss, r1, noise_sd): the standard GAN without a regulariser, with R1 and with
+    instance noise, and WGAN (inside its box, where the clipping does not bind)."""
+    return (("none", "gan", 0.0, 0.0), ("r1", "gan", settings["r1"], 0.0), ("noise", "gan", 0.0, settings["noise_sd"]),
+            ("wgan", "wgan", 0.0, 0.0))
+
+
 CONTINUATION = 8  # steps in which a regulariser's strength is raised from 0 when its equilibrium is sought
 
 
@@ -105,117 +139,162 @@ def inputs(config) -> dict:
     return {}
 
 
-def equilibrium(target, rule: UpdateRule, pi: float, variant: str, settings, quad: dict, seed: int) -> tuple:
+def cells_to_analyse(settings) -> list[tuple[UpdateRule, float, str, dict]]:
+    """(rule, pi, variant, strengths) per cell: the classifier rules over pi x VARIANTS; the critics over their
+    constraint strengths with pi NaN (no prior), variant "clip <c>" or "gp <lambda>"."""
+    out = []
+    for rule in map(UpdateRule, settings["rules"]):
+        if rule in joint.CRITICS:
+            key = "clip" if rule is UpdateRule.WGAN else "gp"
+            out += [(rule, float("nan"), f"{key} {v:g}", {key: v}) for v in settings["critics"][key]]
+        else:
+            out += [(rule, pi, variant, {"r1": settings["r1"] if variant == "r1" else 0.0,
+                                         "noise_sd": settings["noise_sd"] if variant == "noise" else 0.0})
+                    for pi in settings["pi"] for variant in VARIANTS]
+    return out
+
+
+def equilibrium(target, rule: UpdateRule, pi: float, variant: str, strengths: dict, quad: dict, seed: int) -> tuple:
     """(problem, z*) for one cell, the problem's grid laid around z* (P and Q at the equilibrium). The logit rules'
     unregularised equilibrium is their ideal-discriminator stationary point (the global stable one) with the optimal
     discriminator; least squares' and every rule's with instance noise solve the generator's field against the
     optimal discriminator from there (`generator_equilibrium`); with R1 the discriminator is not the optimal one and
-    the full field is solved by continuation in R1's weight (CONTINUATION steps). RuntimeError where no equilibrium
-    is found or the generator collapsed there."""
+    the full field is solved by continuation in R1's weight (CONTINUATION steps). The critics start from P's
+    moment-matched Gaussian: WGAN's equilibrium of least game value among its box's faces (`box_equilibria`),
+    WGAN-GP's against the critic's best response (`penalty_equilibrium`). RuntimeError where no equilibrium is found
+    or the generator collapsed there."""
+    if rule in joint.CRITICS:
+        theta0 = np.array([target.mean()[0], 0.5 * np.log(target.covariance()[0, 0])])
+        problem = joint.JointProblem.around(target, rule, 0.5, theta0, quad=quad, **strengths)
+        if rule is UpdateRule.WGAN:
+            sd = np.exp(theta0[1])
+            found = problem.box_equilibria(theta0 + np.array([[0.0, 0.0], [-sd, 0.0], [sd, 0.0]]))
+            if not found:
+                raise RuntimeError(f"no WGAN equilibrium in the box of {strengths['clip']:g}")
+            z = found[0]
+        else:
+            z = problem.penalty_equilibrium(theta0)
+        problem = joint.JointProblem.around(target, rule, 0.5, z[:2], quad=quad, **strengths)
+        return problem, problem.equilibrium(z)
     family = GaussianFamily(1, Family.FULL)
     base_rule = rule if rule is not UpdateRule.LSGAN else UpdateRule.MINIMAX
     theta = stationary_points(target, family, base_rule, pi, n_starts=4, seed=seed, quad=quad)[0].theta
-    noise = settings["noise_sd"] if variant == "noise" else 0.0
-    r1 = settings["r1"] if variant == "r1" else 0.0
     if rule is not UpdateRule.LSGAN and variant == "none":
         z = np.concatenate([theta, joint.optimal_weights(theta, pi)])
     elif variant != "r1":
-        z = joint.JointProblem.around(target, rule, pi, theta, noise_sd=noise, quad=quad).generator_equilibrium(theta)
+        z = joint.JointProblem.around(target, rule, pi, theta, quad=quad, **strengths).generator_equilibrium(theta)
     else:
-        z = equilibrium(target, rule, pi, "none", settings, quad, seed)[1]
+        z = equilibrium(target, rule, pi, "none", {}, quad, seed)[1]
         for k in range(1, CONTINUATION + 1):
-            step = joint.JointProblem.around(target, rule, pi, z[:2], r1=r1 * k / CONTINUATION, quad=quad)
+            step = joint.JointProblem.around(target, rule, pi, z[:2], r1=strengths["r1"] * k / CONTINUATION,
+                                             quad=quad)
             z = step.equilibrium(z)
-    problem = joint.JointProblem.around(target, rule, pi, z[:2], r1=r1, noise_sd=noise, quad=quad)
+    problem = joint.JointProblem.around(target, rule, pi, z[:2], quad=quad, **strengths)
     return problem, problem.equilibrium(z)  # polished on the grid laid around it
 
 
-def largest_convergent_step(jacobian: np.ndarray, scheme: str, steps: np.ndarray) -> float:
-    """The largest h of the scan below which every scanned step size converges (0 if the smallest does not)."""
-    ok = joint.convergent_steps(jacobian, scheme, steps)
+def largest_convergent_step(jacobian: np.ndarray, scheme: str, steps: np.ndarray,
+                            free: np.ndarray | None = None) -> float:
+    """The largest h of the scan below which every scanned step size converges on the free coordinates (all by
+    default; 0 if the smallest step does not)."""
+    ok = joint.convergent_steps(jacobian, scheme, steps, free=free)
     return float(steps[np.argmin(ok) - 1]) if not ok.all() and ok[0] else (float(steps[-1]) if ok.all() else 0.0)
 
 
 def compute(ctx: Context) -> Computed:
-    """Per (rule, pi, variant): the equilibrium, the Jacobian's eigenvalues (largest real part, its imaginary
-    part), per scheme the largest convergent step and the spectral radius at the training step, and the trainings'
-    distance ratios (final / start, per seed); then the Dirac-GAN rows. One tidy table (cell names, quantity, value,
-    unit)."""
+    """Per cell (rule, pi, variant; `cells_to_analyse`): the equilibrium, the eigenvalues of the Jacobian on its free
+    coordinates (largest real part, its imaginary part, and that real part's change on the refined quadrature), per
+    scheme the largest convergent step and the spectral radius at the training step, and the trainings' distance
+    ratios (final / start, per seed); then the Dirac-GAN rows. One tidy table (cell names, quantity, value, unit)."""
     s = ctx.settings
     target = ctx.target(s["target"])
     quad = ctx.quadrature
     scan = np.geomspace(s["step_sizes"]["smallest"], s["step_sizes"]["largest"], s["step_sizes"]["n"])
     tr = s["training"]
     rows, curves = [], {}
-    for rule in map(UpdateRule, s["rules"]):
-        for pi in s["pi"]:
-            for variant in VARIANTS:
-                cell = {"part": "joint", "rule": rule.value, "pi": pi, "variant": variant}
+    for rule, pi, variant, strengths in cells_to_analyse(s):
+        cell = {"part": "joint", "rule": rule.value, "pi": pi, "variant": variant}
 
-                def add(quantity, value, unit, scheme="", seed=-1, cell=cell):
-                    rows.append(cell | {"scheme": scheme, "seed": seed, "quantity": quantity, "value": float(value),
-                                        "unit": unit})
+        def add(quantity, value, unit, scheme="", seed=-1, cell=cell):
+            rows.append(cell | {"scheme": scheme, "seed": seed, "quantity": quantity, "value": float(value),
+                                "unit": unit})
 
-                try:
-                    problem, z_star = equilibrium(target, rule, pi, variant, s, quad, ctx.seed)
-                except RuntimeError:  # reported: the cell has no equilibrium to analyse
-                    add("equilibrium_found", 0, "1 = found")
-                    continue
-                add("equilibrium_found", 1, "1 = found")
-                jac = problem.jacobian(z_star)
-                lam = np.linalg.eigvals(jac)
-                top = lam[np.argmax(lam.real)]
+        try:
+            problem, z_star = equilibrium(target, rule, pi, variant, strengths, quad, ctx.seed)
+        except RuntimeError:  # reported: the cell has no equilibrium to analyse
+            add("equilibrium_found", 0, "1 = found")
+            continue
+        add("equilibrium_found", 1, "1 = found")
+        free = problem.free(z_star)
+        jac = problem.jacobian(z_star)
 
-                add("mean", z_star[0], "x units")
-                add("sd", np.exp(z_star[1]), "x units")
-                add("field_norm", np.abs(problem.field(z_star)).max(), "per step")
-                add("max_real_eigenvalue", top.real, "per unit step")
-                add("its_imaginary_part", abs(top.imag), "per unit step")
-                for scheme in SCHEMES:
-                    make = {"simultaneous": joint.simultaneous_map_jacobian,
-                            "alternating": joint.alternating_map_jacobian}[scheme]
-                    rho = joint.spectral_radius(make(jac, tr["step_size"], tr["step_size"]))
-                    add("largest_convergent_step", largest_convergent_step(jac, scheme, scan), "step size", scheme)
-                    add("spectral_radius_at_training_step", rho, "per step", scheme)
-                    add("training_steps", tr["steps"], "steps", scheme)
-                    rngs = [run_streams(seed, {"job": ID, "rule": rule.value, "pi": float(pi), "variant": variant,
-                                               "scheme": scheme}).numpy("training_data") for seed in tr["seeds"]]
-                    starts = z_star + tr["perturbation"] * np.stack([rng.standard_normal(6) for rng in rngs])
-                    steps, states = joint_sgd.train(problem, starts, tr["step_size"], tr["step_size"], scheme,
-                                                    tr["steps"], tr["batch"], tr["every"], rngs)
-                    distance = np.linalg.norm(states - z_star, axis=2)  # (K, runs)
-                    curves[(rule.value, pi, variant, scheme)] = (steps, distance)
-                    for seed, d in zip(tr["seeds"], distance.T):
-                        add("distance_ratio", d[-1] / d[0], "final / start", scheme, seed)
-    for r1, noise in ((0.0, 0.0), (s["r1"], 0.0), (0.0, s["noise_sd"])):
-        name = "none" if not (r1 or noise) else ("r1" if r1 else "noise")
-        fd = np.array([(joint.dirac_field(h * e, r1=r1, noise_sd=noise) - joint.dirac_field(-h * e, r1=r1,
-                        noise_sd=noise)) / (2 * h) for h, e in ((1e-5, np.eye(2)[0]), (1e-5, np.eye(2)[1]))]).T
-        got, closed = np.sort_complex(np.linalg.eigvals(fd)), np.sort_complex(joint.dirac_eigenvalues(r1=r1,
-                                                                                                      noise_sd=noise))
-        for k in range(2):
-            base = {"part": "dirac", "rule": "minimax", "pi": 0.5, "variant": name, "scheme": "", "seed": -1}
-            rows += [base | {"quantity": f"eigenvalue_{k}_real", "value": got[k].real, "unit": "per unit step"},
-                     base | {"quantity": f"eigenvalue_{k}_imag", "value": got[k].imag, "unit": "per unit step"},
-                     base | {"quantity": f"closed_form_{k}_real", "value": closed[k].real, "unit": "per unit step"},
-                     base | {"quantity": f"closed_form_{k}_imag", "value": closed[k].imag, "unit": "per unit step"}]
+        def top_eigenvalue(j):
+            lam = np.linalg.eigvals(j[np.ix_(free, free)])
+            return lam[np.argmax(lam.real)]
+
+        top = top_eigenvalue(jac)
+        add("mean", z_star[0], "x units")
+        add("sd", np.exp(z_star[1]), "x units")
+        add("field_norm", np.abs(problem.field(z_star)[free]).max(), "per step")
+        add("held_coordinates", int((~free).sum()), "coordinates")
+        add("max_real_eigenvalue", top.real, "per unit step")
+        add("max_real_eigenvalue_error", abs(top_eigenvalue(problem.refined().jacobian(z_star)).real - top.real),
+            "per unit step")
+        add("its_imaginary_part", abs(top.imag), "per unit step")
+        moved = np.ones(len(z_star), bool)  # a critic's constant is held: neither perturbed nor measured
+        moved[joint.N_THETA] = rule not in joint.CRITICS
         for scheme in SCHEMES:
-            radii = [joint.spectral_radius(dirac_map_jacobian(fd, h, scheme)) for h in (0.01, 0.1)]
-            rows += [{"part": "dirac", "rule": "minimax", "pi": 0.5, "variant": name, "scheme": scheme, "seed": -1,
-                      "quantity": f"spectral_radius_h{h:g}", "value": r, "unit": "per step"}
-                     for h, r in zip((0.01, 0.1), radii)]
+            rho = joint.spectral_radius(joint.MAP_JACOBIANS[scheme](jac, tr["step_size"], tr["step_size"], free))
+            add("largest_convergent_step", largest_convergent_step(jac, scheme, scan, free), "step size", scheme)
+            add("spectral_radius_at_training_step", rho, "per step", scheme)
+            add("training_steps", tr["steps"], "steps", scheme)
+            names = {"job": ID, "rule": rule.value} | ({} if np.isnan(pi) else {"pi": float(pi)})
+            rngs = [run_streams(seed, names | {"variant": variant, "scheme": scheme}).numpy("training_data")
+                    for seed in tr["seeds"]]
+            starts = z_star + tr["perturbation"] * np.stack([rng.standard_normal(6) for rng in rngs]) * moved
+            steps, states = joint_sgd.train(problem, starts, tr["step_size"], tr["step_size"], scheme,
+                                            tr["steps"], tr["batch"], tr["every"], rngs)
+            distance = np.linalg.norm((states - z_star)[..., moved], axis=2)  # (K, runs)
+            curves[(rule.value, pi, variant, scheme)] = (steps, distance)
+            for seed, d in zip(tr["seeds"], distance.T):
+                add("distance_ratio", d[-1] / d[0], "final / start", scheme, seed)
+    for name, loss, r1, noise in DIRAC_CASES(s):
+        def field(z, loss=loss, r1=r1, noise=noise):
+            return joint.dirac_field(z, r1=r1, noise_sd=noise, loss=loss)
+
+        fd = np.array([(field(h * e) - field(-h * e)) / (2 * h) for h, e in ((1e-5, np.eye(2)[0]),
+                                                                             (1e-5, np.eye(2)[1]))]).T
+        slope, curvature = joint.DIRAC_LOSSES[loss]
+        got = np.sort_complex(np.linalg.eigvals(fd))
+        closed = np.sort_complex(joint.dirac_eigenvalues(slope, curvature, r1=r1, noise_sd=noise))
+        base = {"part": "dirac", "rule": "wgan" if loss == "wgan" else "minimax", "pi": 0.5, "variant": name,
+                "seed": -1}
+        for k in range(2):
+            rows += [base | {"scheme": "", "quantity": f"eigenvalue_{k}_real", "value": got[k].real,
+                             "unit": "per unit step"},
+                     base | {"scheme": "", "quantity": f"eigenvalue_{k}_imag", "value": got[k].imag,
+                             "unit": "per unit step"},
+                     base | {"scheme": "", "quantity": f"closed_form_{k}_real", "value": closed[k].real,
+                             "unit": "per unit step"},
+                     base | {"scheme": "", "quantity": f"closed_form_{k}_imag", "value": closed[k].imag,
+                             "unit": "per unit step"}]
+        for scheme in SCHEMES:
+            rows += [base | {"scheme": scheme, "quantity": f"spectral_radius_h{h:g}", "unit": "per step",
+                             "value": joint.spectral_radius(dirac_map_jacobian(fd, h, scheme))} for h in DIRAC_STEPS]
     return Computed(pd.DataFrame(rows), extras={"curves": curves})
 
 
-def classify(max_real: float, imaginary: float) -> str:
-    """The gradient flow at an equilibrium from its Jacobian's eigenvalue of largest real part: "convergent" (every
-    real part below -EIG_TOL), "divergent" (one above EIG_TOL), "oscillating" (the largest within EIG_TOL of 0 with
-    an imaginary part: the flow circles) or "neutral" (a zero eigenvalue: a flat direction)."""
-    if max_real < -EIG_TOL:
+def classify(max_real: float, imaginary: float, error: float = 0.0) -> str:
+    """The gradient flow at an equilibrium from its Jacobian's eigenvalue of largest real part, with a margin of
+    max(EIG_TOL, its quadrature error): "convergent" (every real part below -margin), "divergent" (one above it),
+    "oscillating" (the largest within the margin of 0 with an imaginary part: the flow circles) or "neutral" (a zero
+    eigenvalue: a flat direction)."""
+    margin = max(EIG_TOL, error)
+    if max_real < -margin:
         return "convergent"
-    if max_real > EIG_TOL:
+    if max_real > margin:
         return "divergent"
-    return "oscillating" if imaginary > EIG_TOL else "neutral"
+    return "oscillating" if imaginary > margin else "neutral"
 
 
 def dirac_map_jacobian(jacobian: np.ndarray, h: float, scheme: str) -> np.ndarray:
@@ -228,8 +307,9 @@ def dirac_map_jacobian(jacobian: np.ndarray, h: float, scheme: str) -> np.ndarra
 
 def cells(table: pd.DataFrame) -> pd.DataFrame:
     """One row per (rule, pi, variant, scheme): the eigenvalue numbers, the predicted growth rho^steps over the
-    training, its decision, and the seeds' outcomes (stayed / left / unclear) with the cell's observed majority."""
-    joint_rows = table[table.part == "joint"]
+    training, its decision, and the seeds' outcomes (stayed / left / unclear) with the cell's observed majority
+    (unclear with fewer than MIN_SEEDS runs)."""
+    joint_rows = table[table.part == "joint"].assign(pi=lambda t: t.pi.fillna(NO_PI))  # critics: no pi
     wide = joint_rows[joint_rows.seed < 0].pivot_table(index=["rule", "pi", "variant"], columns="quantity",
                                                        values="value").reset_index()
     wide = wide[wide.equilibrium_found == 1]
@@ -245,11 +325,14 @@ def cells(table: pd.DataFrame) -> pd.DataFrame:
             outcome = np.where(~np.isfinite(ratios) | (ratios > LEAVE), "left",
                                np.where(ratios < STAY, "stayed", "unclear"))
             n_left, n_stayed = int((outcome == "left").sum()), int((outcome == "stayed").sum())
-            majority = len(ratios) // 2 + 1
-            observed = "leaves" if n_left >= majority else ("stays" if n_stayed >= majority else "unclear")
-            out.append({"rule": c.rule, "pi": c.pi, "variant": c.variant, "scheme": scheme,
-                        "max_real_eigenvalue": c.max_real_eigenvalue, "rho": rho, "growth": growth,
-                        "dynamics": classify(c.max_real_eigenvalue, c.its_imaginary_part),
+            majority = len(ratios) // 2 + 1  # of at least MIN_SEEDS runs: one run's outcome is no majority
+            observed = ("unclear" if len(ratios) < MIN_SEEDS else "leaves" if n_left >= majority
+                        else "stays" if n_stayed >= majority else "unclear")
+            out.append({"rule": c.rule, "pi": np.nan if c.pi == NO_PI else c.pi, "variant": c.variant,
+                        "scheme": scheme,
+                        "max_real_eigenvalue": c.max_real_eigenvalue,
+                        "max_real_eigenvalue_error": c.max_real_eigenvalue_error, "rho": rho, "growth": growth,
+                        "dynamics": classify(c.max_real_eigenvalue, c.its_imaginary_part, c.max_real_eigenvalue_error),
                         "predicted": predicted, "observed": observed, "runs_left": n_left, "runs_stayed": n_stayed,
                         "runs": len(ratios), "largest_convergent_step": float(
                             sel[sel.quantity == "largest_convergent_step"].value.iloc[0])})
@@ -260,8 +343,11 @@ def report_table(table: pd.DataFrame) -> pd.DataFrame:
     """Per rule, pi, regulariser and scheme: the largest real part of the eigenvalues, the largest convergent step,
     the spectral radius at the training step, and what the trainings did against the prediction."""
     c = cells(table)
-    return pd.DataFrame({"rule": c.rule, "π": c.pi, "regulariser": c.variant, "scheme": c.scheme,
-                         "largest Re λ": c.max_real_eigenvalue.map(lambda v: f"{v:+.2e}"), "gradient flow": c.dynamics,
+    return pd.DataFrame({"rule": c.rule, "π": c.pi.map(lambda v: "—" if np.isnan(v) else f"{v:g}"),
+                         "regulariser or constraint": c.variant, "scheme": c.scheme,
+                         "largest Re λ": c.max_real_eigenvalue.map(lambda v: f"{v:+.2e}"),
+                         "its quadrature error": c.max_real_eigenvalue_error.map(lambda v: f"{v:.0e}"),
+                         "gradient flow": c.dynamics,
                          "largest convergent step": c.largest_convergent_step.map(lambda v: f"{v:.3g}"),
                          "ρ at the training step": c.rho.map(lambda v: f"{v:.6f}"),
                          "predicted": c.predicted, "trainings": [f"{o} ({s} of {n} stayed, {lf} left)" for o, s, lf, n
@@ -270,29 +356,33 @@ def report_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def dirac_reading(table: pd.DataFrame) -> dict:
     """The Dirac-GAN part: the largest distance between the field's eigenvalues and the closed forms, and whether
-    the paper's qualitative results hold (unregularised: simultaneous rho > 1 and alternating rho = 1 at h = 0.01
-    and 0.1; with R1 and with instance noise: rho < 1 at both)."""
+    the paper's qualitative results hold (unregularised and WGAN: simultaneous rho > 1 and alternating rho = 1 at
+    each of DIRAC_STEPS; with R1 and with instance noise: rho < 1 at each)."""
     d = table[table.part == "dirac"].set_index(["variant", "scheme", "quantity"]).value
+    names = sorted(set(table[table.part == "dirac"].variant))
     gap = max(abs(d[(v, "", f"eigenvalue_{k}_{part}")] - d[(v, "", f"closed_form_{k}_{part}")])
-              for v in VARIANTS for k in range(2) for part in ("real", "imag"))
-    radius = {(v, s, h): d[(v, s, f"spectral_radius_h{h:g}")] for v in VARIANTS for s in SCHEMES for h in (0.01, 0.1)}
-    holds = (all(radius[("none", "simultaneous", h)] > 1 for h in (0.01, 0.1))
-             and all(abs(radius[("none", "alternating", h)] - 1) < 1e-9 for h in (0.01, 0.1))
-             and all(radius[(v, s, h)] < 1 for v in ("r1", "noise") for s in SCHEMES for h in (0.01, 0.1)))
+              for v in names for k in range(2) for part in ("real", "imag"))
+    radius = {(v, s, h): d[(v, s, f"spectral_radius_h{h:g}")] for v in names for s in SCHEMES for h in DIRAC_STEPS}
+    circles = [v for v in names if v in ("none", "wgan")]
+    holds = (all(radius[(v, "simultaneous", h)] > 1 for v in circles for h in DIRAC_STEPS)
+             and all(abs(radius[(v, "alternating", h)] - 1) < 1e-9 for v in circles for h in DIRAC_STEPS)
+             and all(radius[(v, s, h)] < 1 for v in names if v not in circles for s in SCHEMES for h in DIRAC_STEPS))
     return {"gap": gap, "holds": holds, "radius": radius}
 
 
 def draw(computed: Computed, ctx: Context):
-    """Left: the largest real part of the Jacobian's eigenvalues against pi, per rule (solid: no regulariser, dashed:
-    R1, dotted: instance noise); middle: the largest convergent step of simultaneous gradient descent; right: every
-    training's distance to its equilibrium (relative to its start) against steps, coloured by the prediction."""
+    """First: the largest real part of the Jacobian's eigenvalues against pi, per classifier rule (solid: no
+    regulariser, dashed: R1, dotted: instance noise); second: the largest convergent step of simultaneous gradient
+    descent; third: the critics' largest real part against their constraint's strength (no pi; a cross at 0 where no
+    equilibrium was found); fourth: every training's distance to its equilibrium (relative to its start) against
+    steps, coloured by the prediction."""
     table, s = computed.table, ctx.settings
     c = cells(table)
-    fig, axes = figure(ncols=3, width=4.3, height=3.4)
-    colours = dict(zip(s["rules"], ["tab:blue", "tab:orange", "tab:green", "tab:red"]))
+    fig, axes = figure(ncols=4, width=4.0, height=3.4)
+    colours = dict(zip(s["rules"], ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]))
     styles = {"none": "-", "r1": "--", "noise": ":"}
     sim = c[c.scheme == "simultaneous"]
-    for rule in s["rules"]:
+    for rule in [r for r in s["rules"] if UpdateRule(r) not in joint.CRITICS]:
         for variant, ls in styles.items():
             rows = sim[(sim.rule == rule) & (sim.variant == variant)].sort_values("pi")
             label = rule if variant == "none" else None
@@ -311,10 +401,29 @@ def draw(computed: Computed, ctx: Context):
     axes[0, 1].axhline(1e-4, color="0.5", lw=0.6, ls=":")
     axes[0, 1].set_title("at the 1e-4 floor: no step size converges", fontsize=8)
     ax = axes[0, 2]
+    for rule, key in (("wgan", "clip"), ("wgan_gp", "gp")):
+        if rule not in s["rules"]:
+            continue
+        strengths = np.array(s["critics"][key], float)
+        values = [sim[(sim.rule == rule) & (sim.variant == f"{key} {v:g}")].max_real_eigenvalue for v in strengths]
+        found = np.array([len(v) > 0 for v in values])
+        ax.plot(strengths[found], [float(v.iloc[0]) for v, ok in zip(values, found) if ok], "o-", ms=4,
+                color=colours[rule], label=f"{rule} (x: {key})")
+        ax.plot(strengths[~found], np.zeros((~found).sum()), "x", ms=7, color=colours[rule])
+    ax.axhline(0, color="0.3", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("symlog", linthresh=1e-3)
+    ax.set_xlabel("constraint strength (box half-width c, penalty weight λ)")
+    ax.set_ylabel("largest Re λ (free coordinates)")
+    ax.set_title("critics (no π); x: no equilibrium found", fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+    ax = axes[0, 3]
     colour_of = {"stays": "tab:blue", "leaves": "tab:red", "undecided": "0.6"}
+    key = c.assign(pi=c.pi.fillna(NO_PI)).set_index(["rule", "pi", "variant", "scheme"]).predicted
     for (rule, pi, variant, scheme), (steps, distance) in computed.extras["curves"].items():
-        row = c[(c.rule == rule) & (c.pi == pi) & (c.variant == variant) & (c.scheme == scheme)].iloc[0]
-        ax.plot(steps, distance / distance[0], color=colour_of[row.predicted], lw=0.5, alpha=0.5)
+        predicted = key[(rule, NO_PI if np.isnan(pi) else pi, variant, scheme)]
+        ax.plot(steps, distance / distance[0], color=colour_of[predicted], lw=0.5, alpha=0.5)
     for label, colour in colour_of.items():
         ax.plot([], [], color=colour, label=f"predicted: {label}")
     ax.set_yscale("log")
@@ -347,13 +456,21 @@ def judge(computed: Computed, ctx: Context) -> dict:
                 bool(share >= AGREE) if len(decided) else None),
                ("cells predicted to leave / decided", int((decided.predicted == "leaves").sum()), f"of {len(decided)}"),
                ("undecided or unclear cells", len(c) - len(decided), f"of {len(c)}"),
-               ("(rule, π, regulariser) cells without an equilibrium found", missing, "cells"),
+               ("(rule, π, regulariser or constraint) cells without an equilibrium found", missing, "cells"),
                ("Dirac-GAN: largest |eigenvalue - closed form|", dirac["gap"], "per unit step", "< 1e-6",
                 dirac["gap"] < 1e-6),
-               ("Dirac-GAN: paper's picture (simultaneous diverges, alternating circles, R1 and noise converge)",
-                float(dirac["holds"]), "1 = holds", "= 1", dirac["holds"])]
+               ("Dirac-GAN: paper's picture (unregularised and WGAN: simultaneous diverges, alternating circles; "
+                "R1 and noise converge)", float(dirac["holds"]), "1 = holds", "= 1", dirac["holds"]),
+               ("largest quadrature error of a largest Re λ (refined grid)", float(c.max_real_eigenvalue_error.max()),
+                "per unit step")]
     for _, r in c[(c.variant == "none") & (c.scheme == "simultaneous")].iterrows():
         numbers.append((f"{r.rule}, π={r.pi:g}: largest Re λ", r.max_real_eigenvalue, "per unit step"))
+    critics = c[c.rule.isin([r.value for r in joint.CRITICS]) & (c.scheme == "simultaneous")]
+    for _, r in critics.iterrows():
+        numbers.append((f"{r.rule}, {r.variant}: largest Re λ", r.max_real_eigenvalue, "per unit step"))
+    missing_critics = found[found.rule.isin([r.value for r in joint.CRITICS]) & (found.value == 0)]
+    critic_text = "; ".join([f"{r.rule} {r.variant} {r.dynamics}" for _, r in critics.iterrows()]
+                            + [f"{r.rule} {r.variant} no equilibrium found" for _, r in missing_critics.iterrows()])
     repelling = c[(c.variant == "none") & (c.max_real_eigenvalue > EIG_TOL)][["rule", "pi"]].drop_duplicates()
     named = ", ".join(f"{r.rule} at π={r.pi:g}" for _, r in repelling.iterrows()) or "none"
     enough = len(decided) >= MIN_DECIDED
@@ -369,5 +486,5 @@ def judge(computed: Computed, ctx: Context) -> dict:
     summary = (f"On {ctx.settings['target']}, {agree} of {len(decided)} decided cells' trainings did what the "
                f"eigenvalues predict; equilibria that repel without a regulariser: {named}. Dirac-GAN: eigenvalues "
                f"within {dirac['gap']:.1e} of the closed forms, the paper's picture "
-               f"{'holds' if dirac['holds'] else 'fails'}. (The critics are not in this figure yet.)")
+               f"{'holds' if dirac['holds'] else 'fails'}. Critics' gradient flows: {critic_text or 'none analysed'}.")
     return verdict(ID, status, summary, numbers)
