@@ -95,7 +95,13 @@ properties:
       steps: {description: Steps of every training., type: integer, minimum: 1, default: 1200}
       every: {description: Steps between recorded states (divides steps)., type: integer, minimum: 1, default: 100}
       batch: {description: Real and generated samples per gradient estimate., type: integer, minimum: 1, default: 128}
-      perturbation: {description: sd of each coordinate's offset from the equilibrium., type: number, exclusiveMinimum: 0, default: 0.05}
+      perturbation:
+        description: >-
+          sd of each coordinate's offset from the equilibrium, in its scale (x units; for WGAN's critic weights the
+          box's half-width c, so the start lies inside the box); distances are measured in the same scales.
+        type: number
+        exclusiveMinimum: 0
+        default: 0.05
       seeds: {description: Training seeds per cell and scheme., $ref: "#/$defs/seed_list", default: [0, 1, 2, 3, 4]}
 """
 
@@ -241,8 +247,11 @@ def compute(ctx: Context) -> Computed:
         add("max_real_eigenvalue_error", abs(top_eigenvalue(problem.refined().jacobian(z_star)).real - top.real),
             "per unit step")
         add("its_imaginary_part", abs(top.imag), "per unit step")
-        moved = np.ones(len(z_star), bool)  # a critic's constant is held: neither perturbed nor measured
-        moved[joint.N_THETA] = rule not in joint.CRITICS
+        # each coordinate in its own scale: x units for the generator and the classifiers' weights, the box's
+        # half-width for WGAN's (its whole range), and a critic's held constant neither perturbed nor measured
+        scale = np.ones(len(z_star))
+        scale[joint.N_THETA:] = problem.clip or 1.0
+        scale[joint.N_THETA] = 0.0 if rule in joint.CRITICS else 1.0
         for scheme in SCHEMES:
             rho = joint.spectral_radius(joint.MAP_JACOBIANS[scheme](jac, tr["step_size"], tr["step_size"], free))
             add("largest_convergent_step", largest_convergent_step(jac, scheme, scan, free), "step size", scheme)
@@ -251,10 +260,12 @@ def compute(ctx: Context) -> Computed:
             names = {"job": ID, "rule": rule.value} | ({} if np.isnan(pi) else {"pi": float(pi)})
             rngs = [run_streams(seed, names | {"variant": variant, "scheme": scheme}).numpy("training_data")
                     for seed in tr["seeds"]]
-            starts = z_star + tr["perturbation"] * np.stack([rng.standard_normal(6) for rng in rngs]) * moved
+            starts = z_star + tr["perturbation"] * np.stack([rng.standard_normal(6) for rng in rngs]) * scale
             steps, states = joint_sgd.train(problem, starts, tr["step_size"], tr["step_size"], scheme,
                                             tr["steps"], tr["batch"], tr["every"], rngs)
-            distance = np.linalg.norm((states - z_star)[..., moved], axis=2)  # (K, runs)
+            measured = scale > 0
+            distance = np.linalg.norm(((states - z_star) / np.where(measured, scale, 1.0))[..., measured],
+                                      axis=2)  # (K, runs), each coordinate in its scale
             curves[(rule.value, pi, variant, scheme)] = (steps, distance)
             for seed, d in zip(tr["seeds"], distance.T):
                 add("distance_ratio", d[-1] / d[0], "final / start", scheme, seed)
