@@ -57,7 +57,7 @@ def _set(cfg, dotted, value):
 DELETE = object()
 # Figures that read GANs of `gan.grid`: a config without a `gan` section cannot have them.
 GAN_FIGURES = ("gan-grid", "jspi-convention", "kl-rule-theory", "density-ratio", "swissroll-kl", "d-steps",
-               "nonsaturating-speed", "pi-convergence")
+               "nonsaturating-speed", "pi-convergence", "instance-noise")
 
 # (case id, key to set ('/'-separated), value, dotted path in message, substrings the message must contain)
 BAD = [

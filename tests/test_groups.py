@@ -36,6 +36,7 @@ CASES = {  # name: (target, generator, rules of the group, settings)
         "hidden": 8, "depth": 1, "spectral_norm": True})),
     "wgan-clipped-rmsprop": (RING, "mlp", ["wgan"], dict(TINY, d_steps=3, weight_clip=0.01, optimizer={
         "kind": "rmsprop", "d_learning_rate": 5e-3, "g_learning_rate": 5e-3, "beta_1": 0.5})),
+    "gaussian-1d-instance-noise": (BIMODAL, "gaussian", ["minimax"], dict(TINY, instance_noise=0.5)),
 }
 
 
@@ -68,6 +69,22 @@ def test_a_run_in_a_group_equals_the_run_alone_bit_for_bit(case):
         assert_same_run(results[index], train_group(generator, [group[index]], settings)[0])
     # and the runs do differ from each other (they are not one run copied)
     assert not np.array_equal(results[0].snapshots[-1], results[1].snapshots[-1])
+
+
+def test_instance_noise_draws_its_own_stream_and_zero_noise_is_no_noise():
+    target, generator, _, settings = CASES["gaussian-1d"]
+    run = [spec(target, "minimax", 0.5, 0)]
+    plain = train_group(generator, run, settings)[0]
+    assert_same_run(plain, train_group(generator, run, dict(settings, instance_noise=0.0))[0])
+    noisy = train_group(generator, run, dict(settings, instance_noise=0.5))[0]
+    assert not np.array_equal(plain.snapshots[-1], noisy.snapshots[-1])  # the discriminator saw other inputs
+    model, _ = build_group(generator, run * 3, dict(settings, instance_noise=0.5))
+    chunk = model.draw_chunk(200)
+    seen = np.asarray(chunk["seen_noise"])  # (steps, d_steps, runs, n_real + n_fake, d): standard normal draws
+    assert seen.shape == (200, 1, 3, 128, 1) and np.asarray(chunk["gen_seen_noise"]).shape == (200, 3, 64, 1)
+    assert abs(seen.mean()) < 5 / np.sqrt(seen.size) and abs(seen.var() - 1) < 5 * np.sqrt(2 / seen.size)
+    with pytest.raises(ValueError, match="instance_noise"):
+        build_group(generator, run, dict(settings, instance_noise=-0.1))
 
 
 def test_a_group_of_two_equals_its_runs_in_the_other_order():

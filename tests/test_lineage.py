@@ -94,12 +94,12 @@ def _lineage_hash(config: dict, figure: str) -> str:
     # another: the dynamics figures' runs read it too
     (("gan", "batch_size"), 64, {"gan-grid", "jspi-interpolation", "jspi-convention", "swissroll-kl",
                                  "kl-rule-theory", "density-ratio", "manifold-q", "d-steps", "nonsaturating-speed",
-                                 "pi-convergence"}),
+                                 "pi-convergence", "instance-noise"}),
     # the dynamics measure's tolerance: its three figures only
     (("dynamics", "stationary_tol"), 0.2, {"d-steps", "nonsaturating-speed", "pi-convergence"}),
     # an exact-stage setting: the fits' and the pi path's figures, and kl-vs-rkl-multimodal, which fits in its own job
     (("exact", "max_iter"), 301, {"iclr-fig1", "jspi-interpolation", "gan-grid", "jspi-convention",
-                                  "kl-vs-rkl-multimodal"}),
+                                  "kl-vs-rkl-multimodal", "instance-noise"}),
     # the top-level seed: every figure with a seeded job upstream or of its own
     (("seed",), 1, None),
     # the zoo's seeds: no training setting, but other runs, so the figures reading them (by their folders)

@@ -35,6 +35,7 @@ STREAMS = (
     "evaluation",  # samples of P (and Q, z) drawn to evaluate a trained model
     "keras_global",  # Python/NumPy/TensorFlow global seeds, for draws Keras makes unseeded (spectral norm's u)
     "generator_start",  # a Gaussian generator's drawn initial mean (the jspi-convention study's start_sd)
+    "instance_noise",  # the N(0, sigma^2) noise added to real and generated samples before the discriminator
 )
 KERAS_SEED_MODULUS = 2**31 - 2  # TensorFlow's stateless ops take seed mod int32.max - 1 (keras _cast_seed)
 

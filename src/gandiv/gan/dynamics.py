@@ -1,4 +1,4 @@
-"""The dynamics studies: the GAN runs of the d-steps, nonsaturating-speed and pi-convergence figures.
+"""The dynamics studies: the GAN runs of the d-steps, nonsaturating-speed, pi-convergence and instance-noise figures.
 
 Each figure trains its own 1-D Gaussian GANs (a study of its own, like the convention study) with the `gan`
 section's settings except what the figure sets: its target, rules, pi, seeds, steps, steps per call and the
@@ -8,8 +8,11 @@ generator's fixed start N(start_mean, 1). The one axis a figure varies beyond ru
   dsteps  (d-steps)              "dsteps<k>": k discriminator steps per generator step
   speed   (nonsaturating-speed)  "start<m>": the generator starts at N(m, 1), x units
   piconv  (pi-convergence)       "weights" | "batch": how pi enters the discriminator's training (`gan.pi_mode`)
+  noise   (instance-noise)       "noise<s>": instance noise of scale s (x units) before the discriminator
 
-How each run ends is measured by `gandiv.gan.trajectory` (converges, rate). Pure config logic (no TensorFlow).
+How each run ends is measured by `gandiv.gan.trajectory` (converges, rate), or for the noise study by where it lands.
+The noise study trains on a 1-D mixture (where the JS_pi path has two branches); the others on one 1-D Gaussian.
+Pure config logic (no TensorFlow).
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from gandiv.config_error import ConfigError, check_batch_share
 from gandiv.exact.densities import target_from_config
 from gandiv.path_tokens import number_token, parse_number
 
-STUDIES = {"dsteps": "d-steps", "speed": "nonsaturating-speed", "piconv": "pi-convergence"}  # study -> figure
+STUDIES = {"dsteps": "d-steps", "speed": "nonsaturating-speed", "piconv": "pi-convergence",
+           "noise": "instance-noise"}  # study -> figure
 FIGURE_KEYS = ("target", "steps", "steps_per_call")  # what every study's training reads from its figure
 SPEED_RULES = ("minimax", "nonsaturating")  # the two rules nonsaturating-speed compares
+NOISE_RULES = ("minimax",)  # the rule whose ideal-discriminator landing point is the JS_pi minimiser (the note)
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class Variant:
     d_steps: int
     pi_mode: str
     start_mean: float  # x units; the generator's sd starts at 1
+    instance_noise: float = 0.0  # x units: the sd of the noise added before the discriminator
 
 
 def settings_of(config: Mapping, study: str) -> Mapping:
@@ -49,7 +55,16 @@ def tokens(study: str, settings: Mapping) -> list[str]:
         return [f"dsteps{k}" for k in settings["d_steps"]]
     if study == "speed":
         return [f"start{number_token(m)}" for m in settings["start_means"]]
+    if study == "noise":
+        return [f"noise{number_token(s)}" for s in settings["gan_sigmas"]]
     return list(settings["pi_modes"])
+
+
+def instance_noise_of(token: str) -> float:
+    """The instance-noise scale (x units) a noise-study token "noise<s>" names; ValueError for another token."""
+    if not token.startswith("noise"):
+        raise ValueError(f"{token!r} is not a noise-study token (noise<s>)")
+    return parse_number(token.removeprefix("noise"))
 
 
 def variant(config: Mapping, study: str, token: str) -> Variant:
@@ -62,6 +77,8 @@ def variant(config: Mapping, study: str, token: str) -> Variant:
         return Variant(1, pi_mode, parse_number(token.removeprefix("start")))
     if study == "dsteps":
         return Variant(int(token.removeprefix("dsteps")), pi_mode, settings["start_mean"])
+    if study == "noise":
+        return Variant(1, pi_mode, settings["start_mean"], instance_noise_of(token))
     return Variant(1, token, settings["start_mean"])
 
 
@@ -72,7 +89,7 @@ def run_names(config: Mapping, study: str, target: str | None = None) -> list[tu
     if settings is None or target not in (None, settings["target"]):
         return []
     pis = settings["pi"] if isinstance(settings["pi"], list) else [settings["pi"]]
-    rules = SPEED_RULES if study == "speed" else settings["rules"]
+    rules = {"speed": SPEED_RULES, "noise": NOISE_RULES}.get(study, settings.get("rules"))
     return [(settings["target"], rule, token, pi, seed) for rule, token, pi, seed
             in itertools.product(rules, tokens(study, settings), pis, settings["seeds"])]
 
@@ -80,20 +97,23 @@ def run_names(config: Mapping, study: str, target: str | None = None) -> list[tu
 def training_overrides(config: Mapping, study: str, token: str) -> dict:
     """What a run's training takes from its figure and variant instead of the `gan` section."""
     settings, v = settings_of(config, study), variant(config, study, token)
-    return {"steps": settings["steps"], "steps_per_call": settings["steps_per_call"], "d_steps": v.d_steps,
-            "pi_mode": v.pi_mode}
+    out = {"steps": settings["steps"], "steps_per_call": settings["steps_per_call"], "d_steps": v.d_steps,
+           "pi_mode": v.pi_mode}
+    return out | ({"instance_noise": v.instance_noise} if study == "noise" else {})
 
 
 def figure_keys(config: Mapping, study: str) -> list[str]:
     """Dotted keys of the figure section a study's trainings read."""
     figure = STUDIES[study]
-    own = {"dsteps": ["d_steps", "start_mean"], "speed": ["start_means"], "piconv": ["pi_modes", "start_mean"]}[study]
+    own = {"dsteps": ["d_steps", "start_mean"], "speed": ["start_means"], "piconv": ["pi_modes", "start_mean"],
+           "noise": ["gan_sigmas", "start_mean"]}[study]
     return [f"figures.{figure}.{key}" for key in (*FIGURE_KEYS, *own)]
 
 
 def check_study(figure_id: str, settings: Mapping, config: Mapping) -> None:
     """A dynamics figure's config rules beyond its schema: a `gan` section, a target that is one 1-D Gaussian
-    (where theta* is known exactly, `gandiv.gan.trajectory.stationary_point`), whole compiled calls, a budget longer
+    (where theta* is known exactly, `gandiv.gan.trajectory.stationary_point`; for instance-noise a 1-D mixture,
+    where the JS_pi path branches), whole compiled calls, a budget longer
     than the convergence window, and with pi as the batch's real share a real and a generated sample in every
     batch. ConfigError naming the key otherwise."""
     key = f"figures.{figure_id}"
@@ -102,7 +122,11 @@ def check_study(figure_id: str, settings: Mapping, config: Mapping) -> None:
         raise ConfigError(key, "the figure trains GANs with the `gan` section's settings, and the config has none",
                           "a top-level `gan` section (or drop the figure)")
     target = target_from_config(config["targets"][settings["target"]])
-    if target.dim != 1 or len(target.weights) != 1:
+    if figure_id == STUDIES["noise"]:
+        if target.dim != 1 or len(target.weights) < 2:
+            raise ConfigError(f"{key}.target", f"target {settings['target']!r} is not a 1-D mixture",
+                              "a 1-D gaussian_mixture with at least two components (where the JS_pi path branches)")
+    elif target.dim != 1 or len(target.weights) != 1:
         raise ConfigError(f"{key}.target", f"target {settings['target']!r} is not one 1-D Gaussian",
                           "a target of kind gaussian with a 1-D mean (where every rule's stationary point is Q = P)")
     if settings["steps"] % settings["steps_per_call"]:

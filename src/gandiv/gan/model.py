@@ -87,12 +87,15 @@ class MixtureSampler:
 
 
 class RunSeeds:
-    """One run's in-graph random streams (`gandiv.seeding`): real data, generator noise, penalty points."""
+    """One run's in-graph random streams (`gandiv.seeding`): real data, generator noise, penalty points and, with
+    instance noise, the noise added before the discriminator (made only then: other runs' graphs are unchanged)."""
 
-    def __init__(self, streams: Streams):
+    def __init__(self, streams: Streams, instance_noise: bool = False):
         self.data = keras.random.SeedGenerator(streams.keras_seed("training_data"))
         self.noise = keras.random.SeedGenerator(streams.keras_seed("generator_noise"))
         self.penalty = keras.random.SeedGenerator(streams.keras_seed("penalty_points"))
+        if instance_noise:
+            self.instance = keras.random.SeedGenerator(streams.keras_seed("instance_noise"))
 
 
 class GroupGAN(InGraphDataModel):
@@ -104,6 +107,9 @@ class GroupGAN(InGraphDataModel):
     Each step makes `d_steps` discriminator updates, then one generator update. The loss is the sum of the runs'
     losses, so each run's gradient is that of its own loss. Critic rules bound their network's slope:
     `weight_clip` clips every weight after each update (WGAN); `gp_weight` adds the gradient penalty (WGAN-GP).
+    `instance_noise` sigma > 0 adds N(0, sigma^2 I) to every real and generated sample before the discriminator sees
+    it, in its updates and in the generator's (Sønderby et al. 2016): the ideal discriminator is then that of the
+    smoothed pair P * N(0, sigma^2 I), Q * N(0, sigma^2 I) (`gandiv.exact.instance_noise`).
     Every random number of a compiled chunk is drawn at its start, per run from the run's own streams, so a run
     draws the same numbers alone and in any group.
     """
@@ -111,7 +117,7 @@ class GroupGAN(InGraphDataModel):
     def __init__(self, generator: keras.Model, discriminator: keras.Model, targets: list[GaussianMixture],
                  latent_dim: int, rules: list[UpdateRule], pis: list[float], pi_mode: PiMode, batch_size: int,
                  streams: list[Streams], d_steps: int = 1, weight_clip: float | None = None, gp_weight: float = 0.0,
-                 **kwargs):
+                 instance_noise: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         if not len(targets) == len(rules) == len(pis) == len(streams) > 0:
             raise ValueError(f"a group needs one target, rule, pi and stream set per run: got {len(targets)}, "
@@ -129,8 +135,11 @@ class GroupGAN(InGraphDataModel):
         (self.n_real, self.n_fake), = sizes
         if gp_weight and self.n_real != self.n_fake:
             raise ValueError("the gradient penalty pairs real and generated samples: it needs pi_mode weights")
+        if not instance_noise >= 0:
+            raise ValueError(f"instance_noise must be >= 0, got {instance_noise}")
         self.batch_size, self.d_steps, self.weight_clip, self.gp_weight = batch_size, d_steps, weight_clip, gp_weight
-        self.seeds = [RunSeeds(s) for s in streams]
+        self.instance_noise = float(instance_noise)
+        self.seeds = [RunSeeds(s, self.instance_noise > 0) for s in streams]
         self.slices = stretches(self.rules, lambda a, b: a is b)
         self.trackers = {name: RunMean(len(rules), name=name) for name in ("d_loss", "g_loss", "real_logit",
                                                                            "fake_logit")}
@@ -151,7 +160,9 @@ class GroupGAN(InGraphDataModel):
         """Every random number of `steps` steps, per run from its own streams, stacked on axis 2 (the run axis).
 
         real (steps, d_steps, runs, n_real, d), fake_noise (steps, d_steps, runs, n_fake, latent),
-        noise (steps, runs, batch, latent) and, with a gradient penalty, mix (steps, d_steps, runs, n_real, 1).
+        noise (steps, runs, batch, latent), with a gradient penalty mix (steps, d_steps, runs, n_real, 1), and with
+        instance noise its standard normal draws: seen_noise (steps, d_steps, runs, n_real + n_fake, d) for the
+        discriminator's updates and gen_seen_noise (steps, runs, batch, d) for the generator's.
         """
         n_d = steps * self.d_steps
 
@@ -167,8 +178,14 @@ class GroupGAN(InGraphDataModel):
                  "noise": noise}
         if self.gp_weight:
             chunk["mix"] = per_run(lambda s: keras.random.uniform((n_d, self.n_real, 1), seed=s.penalty))
+        if self.instance_noise:
+            n_seen = self.n_real + self.n_fake
+            chunk["seen_noise"] = per_run(lambda s: keras.random.normal((n_d, n_seen, self.dim), seed=s.instance))
+            chunk["gen_seen_noise"] = per_run(lambda s: keras.random.normal((steps, self.batch_size, self.dim),
+                                                                             seed=s.instance))
         shape = (steps, self.d_steps)
-        return {k: ops.reshape(v, shape + tuple(v.shape[1:])) if k != "noise" else v for k, v in chunk.items()}
+        return {k: ops.reshape(v, shape + tuple(v.shape[1:])) if k not in ("noise", "gen_seen_noise") else v
+                for k, v in chunk.items()}
 
     def per_run_loss(self, loss_of_unit, *outputs):
         """(runs,) losses: each rule's formula on its runs' slice of the outputs (runs, n, 1)."""
@@ -176,9 +193,13 @@ class GroupGAN(InGraphDataModel):
                   for rule, start, stop in self.slices]
         return pieces[0] if len(pieces) == 1 else ops.concatenate(pieces, axis=0)
 
-    def discriminator_step(self, real, fake_noise, mix=None):
-        """One D update of every run on its real samples and generated samples; returns (runs,) loss and means."""
+    def discriminator_step(self, real, fake_noise, mix=None, seen_noise=None):
+        """One D update of every run on its real samples and generated samples (each plus instance noise, with
+        `seen_noise` its standard normal draws); returns (runs,) loss and means."""
         fake = self.generator(fake_noise, training=True)  # a constant for the D-step
+        if seen_noise is not None:
+            real = real + self.instance_noise * seen_noise[:, : self.n_real]
+            fake = fake + self.instance_noise * seen_noise[:, self.n_real:]
         weighted = self.pi_mode is PiMode.WEIGHTS
         with tf.GradientTape() as tape:
             out = self.discriminator(ops.concatenate([real, fake], axis=1), training=True)  # one pass for both
@@ -197,10 +218,14 @@ class GroupGAN(InGraphDataModel):
 
     def train_step(self, data):
         for k in range(self.d_steps):  # unrolled in the graph: d_steps is small (1, or 5 for critics)
-            d_loss, real_out, fake_out = self.discriminator_step(data["real"][k], data["fake_noise"][k],
-                                                                 data["mix"][k] if self.gp_weight else None)
+            d_loss, real_out, fake_out = self.discriminator_step(
+                data["real"][k], data["fake_noise"][k], data["mix"][k] if self.gp_weight else None,
+                data["seen_noise"][k] if self.instance_noise else None)
         with tf.GradientTape() as tape:
-            out = self.discriminator(self.generator(data["noise"], training=True), training=True)
+            fake = self.generator(data["noise"], training=True)
+            if self.instance_noise:
+                fake = fake + self.instance_noise * data["gen_seen_noise"]
+            out = self.discriminator(fake, training=True)
             g_loss = self.per_run_loss(lambda u, o, pi: u.generator_loss(o), out)
             total = ops.sum(g_loss)
         grads = tape.gradient(total, self.generator.trainable_weights)

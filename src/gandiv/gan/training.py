@@ -140,7 +140,8 @@ def build_group(generator_kind: str, runs: list[RunSpec], settings: dict) -> tup
     model = GroupGAN(generator, discriminator, [r.target for r in runs], latent_dim, [UpdateRule(r.rule) for r in runs],
                      [r.pi for r in runs], PiMode(settings["pi_mode"]), settings["batch_size"],
                      [r.streams for r in runs], d_steps=settings.get("d_steps", 1),
-                     weight_clip=settings.get("weight_clip"), gp_weight=settings.get("gp_weight", 0.0))
+                     weight_clip=settings.get("weight_clip"), gp_weight=settings.get("gp_weight", 0.0),
+                     instance_noise=settings.get("instance_noise", 0.0))
     model.compile(d_optimizer=make_optimizer(opt, opt["d_learning_rate"]),
                   g_optimizer=make_optimizer(opt, opt["g_learning_rate"]),
                   steps_per_execution=settings["steps_per_call"], jit_compile=False)

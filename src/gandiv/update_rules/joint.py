@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.integrate import solve_ivp
 from scipy.optimize import minimize, root
-from scipy.special import expit, softmax
+from scipy.special import expit
 
 from gandiv.exact.densities import GaussianMixture, gaussian
 from gandiv.exact.quadrature import Grid, grid_for, refined_grid
@@ -341,7 +341,8 @@ class JointProblem:
                 return np.concatenate([theta, [0.0], w])
 
             tries = [minimize(lambda w: self.loss_values(state(w))[1], w0, jac=lambda w: -self.field(state(w))[3:],
-                              method="BFGS", options={"gtol": 1e-10}) for w0 in ([0, 0, 0.0], [0, 0, 1.0], [0, 0, -1.0])]
+                              method="BFGS", options={"gtol": 1e-10})
+                     for w0 in ([0, 0, 0.0], [0, 0, 1.0], [0, 0, -1.0])]
             return state(min(tries, key=lambda r: r.fun).x)
 
         with np.errstate(all="ignore"):  # a search that runs off is no root: `equilibrium` refuses it
@@ -421,7 +422,8 @@ def convergent_steps(jacobian: np.ndarray, scheme: str, steps: np.ndarray, ratio
 DIRAC_LOSSES = {"gan": (0.5, -0.25), "wgan": (1.0, 0.0)}  # f'(0), f''(0) of f(t) = log sigmoid(t) and f(t) = t
 
 
-def dirac_field(z: np.ndarray, r1: float = 0.0, noise_sd: float = 0.0, nodes: int = 40, loss: str = "gan") -> np.ndarray:
+def dirac_field(z: np.ndarray, r1: float = 0.0, noise_sd: float = 0.0, nodes: int = 40,
+                loss: str = "gan") -> np.ndarray:
     """The Dirac-GAN's gradient field (Mescheder et al. 2018, sec. 2): P = delta_0, Q = delta_theta, D_psi(x) = psi x,
     L(theta, psi) = E f(psi (theta + e1)) + E f(psi e2) with the standard GAN's f(t) = log sigmoid(t) (`loss` "gan")
     or WGAN's f(t) = t ("wgan"; inside the clipping box) and instance noise e1, e2 ~ N(0, noise_sd^2) (Gauss-Hermite,
