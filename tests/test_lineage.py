@@ -90,16 +90,16 @@ def _lineage_hash(config: dict, figure: str) -> str:
     # manifold-q's, which train as the section says), not the exact-only ones, the zoo, the critics, the pair models
     # or the dynamics figures (whose runs take their steps from their own settings)
     (("gan", "steps"), 800, {"gan-grid", "jspi-interpolation", "jspi-convention", "swissroll-kl", "kl-rule-theory",
-                             "density-ratio", "manifold-q"}),
+                             "density-ratio", "manifold-q", "precision-recall"}),
     # another: the dynamics figures' runs read it too
     (("gan", "batch_size"), 64, {"gan-grid", "jspi-interpolation", "jspi-convention", "swissroll-kl",
                                  "kl-rule-theory", "density-ratio", "manifold-q", "d-steps", "nonsaturating-speed",
-                                 "pi-convergence", "instance-noise"}),
+                                 "pi-convergence", "instance-noise", "precision-recall"}),
     # the dynamics measure's tolerance: its three figures only
     (("dynamics", "stationary_tol"), 0.2, {"d-steps", "nonsaturating-speed", "pi-convergence"}),
     # an exact-stage setting: the fits' and the pi path's figures, and kl-vs-rkl-multimodal, which fits in its own job
     (("exact", "max_iter"), 301, {"iclr-fig1", "jspi-interpolation", "gan-grid", "jspi-convention",
-                                  "kl-vs-rkl-multimodal", "instance-noise"}),
+                                  "kl-vs-rkl-multimodal", "instance-noise", "precision-recall"}),
     # the top-level seed: every figure with a seeded job upstream or of its own
     (("seed",), 1, None),
     # the zoo's seeds: no training setting, but other runs, so the figures reading them (by their folders)

@@ -15,7 +15,7 @@ from scipy.optimize import minimize
 
 from gandiv.exact.densities import GaussianMixture, gaussian
 from gandiv.exact.families import GaussianFamily
-from gandiv.exact.divergences import EXACT_TOL, check_bounds, log_density
+from gandiv.exact.divergences import EXACT_TOL, check_bounds, log_density, mmd
 from gandiv.exact.quadrature import (DEFAULT_HALFWIDTH_SD, DEFAULT_POINTS_PER_SD, Grid, QuadratureError, grid_for,
                                      refined_grid)
 
@@ -230,3 +230,14 @@ def to_record(result: FitResult, target_name: str) -> dict:
 def density_from_record(minimum: dict) -> GaussianMixture:
     """The fitted Gaussian of one minimum of a fit record."""
     return gaussian(minimum["mean"], minimum["covariance"])
+
+
+def mmd_fit(target, family: GaussianFamily, bandwidth: float, n_starts: int, seed: int, quadrature: dict):
+    """Minimise the closed-form MMD (RBF kernel, `bandwidth`) over the family by L-BFGS-B, from the starts and
+    within the bounds of the exact KL[P||Q] fit; returns (the best Q, its MMD)."""
+    problem = fit_problem(target, family, Objective.KL_PQ, **quadrature)
+    starts = starting_points(problem, n_starts, np.random.default_rng(seed))
+    runs = [minimize(lambda th: mmd(target, family.density(th), bandwidth) ** 2, s, method="L-BFGS-B",
+                     bounds=problem.bounds()) for s in starts]
+    best = min(runs, key=lambda r: r.fun)
+    return family.density(best.x), float(np.sqrt(max(best.fun, 0.0)))

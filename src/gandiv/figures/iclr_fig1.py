@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 
 from gandiv.exact import divergences as dv
 from gandiv.exact.families import Family, GaussianFamily
-from gandiv.exact.fitting import Objective, density_from_record, fit_problem, starting_points
+from gandiv.exact.fitting import density_from_record, mmd_fit
 from gandiv.figures.recipe import Computed, Context, Needs, verdict
 from gandiv.figures.style import NATS, contours, density_image, figure
 from gandiv.results_io import read_json
@@ -49,17 +48,6 @@ def inputs(config) -> dict:
     """The exact fit records of the three divergences, by objective name."""
     settings = config["figures"][ID]
     return {name: f"results/fits/{settings['target']}/{settings['family']}/{name}.json" for name, _ in FIT_PANELS}
-
-
-def mmd_fit(target, family: GaussianFamily, bandwidth: float, n_starts: int, seed: int, quadrature: dict):
-    """Minimise the closed-form MMD (RBF kernel, `bandwidth`) over the family by L-BFGS-B, from the starts and
-    within the bounds of the exact KL[P||Q] fit; returns (the best Q, its MMD)."""
-    problem = fit_problem(target, family, Objective.KL_PQ, **quadrature)
-    starts = starting_points(problem, n_starts, np.random.default_rng(seed))
-    runs = [minimize(lambda th: dv.mmd(target, family.density(th), bandwidth) ** 2, s, method="L-BFGS-B",
-                     bounds=problem.bounds()) for s in starts]
-    best = min(runs, key=lambda r: r.fun)
-    return family.density(best.x), float(np.sqrt(max(best.fun, 0.0)))
 
 
 def compute(ctx: Context) -> Computed:
